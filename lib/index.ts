@@ -1,1 +1,33 @@
+/**
+ * hands-on-llm: the public entry. Notebooks, tests, benchmarks and users' scripts all import from here:
+ *   import { GPT2LMHeadModel, initEngine, show } from "hands-on-llm";
+ * Folders follow the book: tokenizers (ch. 2), models and generation (ch. 3), training (ch. 3, 10-12).
+ */
 export const VERSION = "0.1.0";
+
+// Infrastructure
+export * from "./engine";
+export * from "./util/random";
+export * from "./util/stats";
+export * from "./notebook";
+export * from "./viz";
+export * from "./data";
+export * from "./hub/pipeline";
+
+// Chapter 2: tokens
+export * from "./tokenizers/char";
+
+// Chapter 3: inside a language model
+export * from "./models/module";
+export * from "./models/layers";
+export * from "./models/gpt2";
+export * from "./generation/sampling";
+export * from "./generation/generate";
+export * from "./pipelines/text-generation";
+
+// Training, shared by chapters 1, 3 and 10-12
+export * from "./training/losses";
+export * from "./training/optim";
+export * from "./training/step";
+export * from "./training/data";
+export * from "./training/evaluate";

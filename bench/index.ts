@@ -1,0 +1,21 @@
+/** `npm run bench -- <name> [flags]`: runs one benchmark and prints its result as one JSON line. */
+import { trainStepBench } from "./train-step";
+
+const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
+  "train-step": trainStepBench,
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`usage: npm run bench -- <${Object.keys(benches).join("|")}> [flags]`);
+    process.exit(2);
+  }
+  console.log(JSON.stringify({ bench: name, ...(await bench(args)) }));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

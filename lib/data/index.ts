@@ -1,0 +1,2 @@
+export { dataDir, loadText, listCorpora, corpusInfo, corpusFiles } from "./corpus";
+export type { BuiltinCorpus, CorpusFile, CorpusInfo } from "./corpus";

@@ -1,0 +1,165 @@
+// BatchMatMul and _FusedMatMul on wasm.
+//
+// The stock wasm kernels (tfjs 4.22) have one fast path: XNNPACK, taken only
+// when nothing is transposed and both operands have batch size 1. Everything
+// else runs a naive C++ loop, and with transposeA/transposeB that loop is
+// ~16x slower than an explicit wasm Transpose plus a plain product. Every
+// matmul gradient asks for a transposed product, so training lives there.
+// That loop also adds a rank-1 fused bias wrongly (element i*N+j gets
+// bias[min(i*N+j, N-1)] instead of bias[j]), so _FusedMatMul with a bias is
+// wrong whenever it is transposed or batched.
+//
+// The replacements:
+//  1. materialise transposes with the wasm Transpose kernel;
+//  2. if only `a` is batched (activations times shared weights), fold its
+//     batch into its rows: [B, M, K] x [1, K, N] is one [B*M, K] x [K, N]
+//     product, which takes the XNNPACK path;
+//  3. _FusedMatMul with a bias off the XNNPACK path (or a bias that is not
+//     rank 1): plain product, then the wasm Add and activation kernels.
+import * as tf from "@tensorflow/tfjs-core";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type StockKernel = (kernelName: string) => tf.KernelConfig | undefined;
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  activation?: string;
+  leakyreluAlpha?: number;
+}
+
+/** Plain (untransposed, maybe folded) operands for the stock kernel. */
+interface Prepared {
+  a: tf.TensorInfo;
+  b: tf.TensorInfo;
+  outShape: number[];
+  /** Both batch sizes are 1: the stock kernel will use XNNPACK. */
+  xnn: boolean;
+  temps: tf.TensorInfo[];
+}
+
+const batchSize = (shape: number[]) => tf.util.sizeFromShape(shape.slice(0, -2));
+
+function prepare(args: KernelArgs, transpose: tf.KernelFunc): Prepared {
+  const attrs = args.attrs as unknown as MatMulAttrs;
+  const backend = args.backend as BackendWasm;
+  const temps: tf.TensorInfo[] = [];
+  const swapLastTwo = (x: tf.TensorInfo): tf.TensorInfo => {
+    const perm = x.shape.map((_, i) => i);
+    const r = perm.length;
+    [perm[r - 2], perm[r - 1]] = [r - 1, r - 2];
+    const t = transpose({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
+    temps.push(t);
+    return t;
+  };
+  let a = attrs.transposeA ? swapLastTwo(args.inputs.a as tf.TensorInfo) : (args.inputs.a as tf.TensorInfo);
+  let b = attrs.transposeB ? swapLastTwo(args.inputs.b as tf.TensorInfo) : (args.inputs.b as tf.TensorInfo);
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.shape.length - 1];
+  const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const outShape = [...batch, m, n];
+  if (batchSize(a.shape) > 1 && batchSize(b.shape) === 1) {
+    // Same buffers, new shapes: kernels read the shape from the TensorInfo.
+    a = { dataId: a.dataId, dtype: a.dtype, shape: [1, batchSize(a.shape) * m, k] };
+    b = { dataId: b.dataId, dtype: b.dtype, shape: [1, k, n] };
+  }
+  return { a, b, outShape, xnn: batchSize(a.shape) === 1 && batchSize(b.shape) === 1, temps };
+}
+
+function release(backend: BackendWasm, temps: tf.TensorInfo[]): void {
+  for (const t of temps) backend.disposeData(t.dataId);
+}
+
+/** Run the stock kernel on prepared operands, with the caller's shape. */
+function callPlain(kernel: tf.KernelConfig, args: KernelArgs, p: Prepared): tf.TensorInfo {
+  const out = kernel.kernelFunc({
+    inputs: { ...args.inputs, a: p.a, b: p.b },
+    backend: args.backend,
+    attrs: { ...args.attrs, transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+  out.shape = p.outShape;
+  return out;
+}
+
+const isPlainFloat = (args: KernelArgs) =>
+  (args.inputs.a as tf.TensorInfo).dtype === "float32" && (args.inputs.b as tf.TensorInfo).dtype === "float32";
+
+/** Replacement BatchMatMul. Keeps the stock setupFunc (it creates the cwrap'd wasm function). */
+function batchMatMulKernel(stock: StockKernel): tf.KernelConfig | null {
+  const original = stock(tf.BatchMatMul);
+  const transpose = stock(tf.Transpose);
+  if (!original || !transpose) return null;
+  const kernelFunc = (args: KernelArgs) => {
+    if (!isPlainFloat(args)) return original.kernelFunc(args); // its own error message
+    const p = prepare(args, transpose.kernelFunc);
+    try {
+      return callPlain(original, args, p);
+    } finally {
+      release(args.backend as BackendWasm, p.temps);
+    }
+  };
+  return { ...original, kernelFunc: kernelFunc as tf.KernelFunc };
+}
+
+/** Activation kernels applied after an unfused product, as tfjs-core's fused op defines them. */
+function applyActivation(stock: StockKernel, args: KernelArgs, x: tf.TensorInfo): tf.TensorInfo {
+  const attrs = args.attrs as unknown as MatMulAttrs;
+  const run = (name: string, inputs: tf.NamedTensorInfoMap, kernelAttrs: tf.NamedAttrMap = {}) => {
+    const kernel = stock(name);
+    if (!kernel) throw new Error(`_FusedMatMul: wasm kernel ${name} is missing`);
+    return kernel.kernelFunc({ inputs, backend: args.backend, attrs: kernelAttrs }) as tf.TensorInfo;
+  };
+  switch (attrs.activation || "linear") {
+    case "linear":
+      return x;
+    case "relu":
+      return run(tf.Relu, { x });
+    case "relu6":
+      return run(tf.Relu6, { x });
+    case "elu":
+      return run(tf.Elu, { x });
+    case "sigmoid":
+      return run(tf.Sigmoid, { x });
+    case "leakyrelu":
+      return run(tf.LeakyRelu, { x }, { alpha: attrs.leakyreluAlpha == null ? 0.2 : attrs.leakyreluAlpha });
+    case "prelu":
+      return run(tf.Prelu, { x, alpha: args.inputs.preluActivationWeights as tf.TensorInfo });
+    default:
+      throw new Error(`_FusedMatMul: activation ${attrs.activation} is not supported on wasm`);
+  }
+}
+
+/** Replacement _FusedMatMul: same operand preparation, and a correct bias. */
+function fusedMatMulKernel(stock: StockKernel): tf.KernelConfig | null {
+  const original = stock(tf._FusedMatMul);
+  const plain = stock(tf.BatchMatMul);
+  const transpose = stock(tf.Transpose);
+  const add = stock(tf.Add);
+  if (!original || !plain || !transpose || !add) return null;
+  const kernelFunc = (args: KernelArgs) => {
+    if (!isPlainFloat(args)) return original.kernelFunc(args);
+    const backend = args.backend as BackendWasm;
+    const bias = args.inputs.bias as tf.TensorInfo | undefined;
+    const p = prepare(args, transpose.kernelFunc);
+    try {
+      if (!bias || (p.xnn && bias.shape.length === 1)) return callPlain(original, args, p);
+      // Unfused: product (BatchMatMul ignores the extra inputs), + bias
+      // (broadcast by Add), activation.
+      const product = callPlain(plain, args, p);
+      p.temps.push(product);
+      const biased = add.kernelFunc({ inputs: { a: product, b: bias }, backend, attrs: {} }) as tf.TensorInfo;
+      const out = applyActivation(stock, args, biased);
+      if (out !== biased) p.temps.push(biased);
+      return out;
+    } finally {
+      release(backend, p.temps);
+    }
+  };
+  return { ...original, kernelFunc: kernelFunc as tf.KernelFunc };
+}
+
+/** The wasm matmul replacements; `stock` looks up the unpatched wasm kernels. */
+export function wasmMatMulKernels(stock: StockKernel): tf.KernelConfig[] {
+  return [batchMatMulKernel(stock), fusedMatMulKernel(stock)].filter((k): k is tf.KernelConfig => k !== null);
+}

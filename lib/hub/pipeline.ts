@@ -1,0 +1,47 @@
+/**
+ * The online path: the book's real models through `@huggingface/transformers` (ONNX Runtime), with
+ * the device chosen safely — WebGPU when a GPU adapter exists, else CPU (never "auto": on Linux it
+ * tries CUDA files that the offline install skips). Loaded lazily, so offline runs never load ONNX Runtime.
+ */
+import type * as Transformers from "@huggingface/transformers";
+
+export interface HubPipelineOptions {
+  dtype?: Transformers.PretrainedModelOptions["dtype"];
+  device?: "cpu" | "webgpu";
+  /** Where downloads are cached (default: transformers.js' own cache folder, or $HOLLM_HF_CACHE). */
+  cacheDir?: string;
+  /** Another hub endpoint, e.g. a mirror or a local test server ($HF_ENDPOINT is read too). */
+  endpoint?: string;
+}
+
+/** The transformers.js module, loaded on first use. */
+export function transformersJs(): typeof Transformers {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("@huggingface/transformers") as typeof Transformers;
+}
+
+/** `pipeline(task, model)` as in Python's transformers, downloading from the hub into a cache. */
+export async function hubPipeline<T extends Transformers.PipelineType>(task: T, model: string, opts: HubPipelineOptions = {}) {
+  const hf = transformersJs();
+  const endpoint = opts.endpoint ?? process.env.HF_ENDPOINT;
+  if (endpoint) hf.env.remoteHost = endpoint.endsWith("/") ? endpoint : `${endpoint}/`;
+  const cacheDir = opts.cacheDir ?? process.env.HOLLM_HF_CACHE;
+  if (cacheDir) hf.env.cacheDir = cacheDir;
+  const device = opts.device ?? (await hasWebGpuAdapter() ? "webgpu" : "cpu");
+  try {
+    return await hf.pipeline(task, model, { dtype: opts.dtype, device });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`could not load '${model}' for ${task} from ${hf.env.remoteHost} (device ${device}): ${message}`);
+  }
+}
+
+async function hasWebGpuAdapter(): Promise<boolean> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { create } = require("webgpu") as { create: (flags: string[]) => { requestAdapter(): Promise<unknown> } };
+    return (await create([]).requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}

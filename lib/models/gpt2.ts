@@ -1,0 +1,221 @@
+/**
+ * GPT-2 in tfjs, laid out as Hugging Face's `modeling_gpt2.py`: learned positions, pre-LayerNorm
+ * decoder blocks with causal self-attention, and an LM head tied to the token embedding.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { Rng } from "../util/random";
+import { crossEntropy } from "../training/losses";
+import { Activation, Conv1D, Embedding, LayerNorm, activation, dropout } from "./layers";
+import { Module } from "./module";
+
+/** The fields of HF's `GPT2Config` (config.json) that the architecture reads, with HF's defaults. */
+export interface GPT2Config {
+  model_type: "gpt2";
+  vocab_size: number;
+  n_positions: number;
+  n_embd: number;
+  n_layer: number;
+  n_head: number;
+  /** MLP width; null means 4 * n_embd. */
+  n_inner: number | null;
+  activation_function: Activation;
+  resid_pdrop: number;
+  embd_pdrop: number;
+  attn_pdrop: number;
+  layer_norm_epsilon: number;
+  initializer_range: number;
+  tie_word_embeddings: boolean;
+  bos_token_id: number;
+  eos_token_id: number;
+}
+
+export const GPT2_DEFAULTS: GPT2Config = {
+  model_type: "gpt2",
+  vocab_size: 50257,
+  n_positions: 1024,
+  n_embd: 768,
+  n_layer: 12,
+  n_head: 12,
+  n_inner: null,
+  activation_function: "gelu_new",
+  resid_pdrop: 0.1,
+  embd_pdrop: 0.1,
+  attn_pdrop: 0.1,
+  layer_norm_epsilon: 1e-5,
+  initializer_range: 0.02,
+  tie_word_embeddings: true,
+  bos_token_id: 50256,
+  eos_token_id: 50256,
+};
+
+export function gpt2Config(overrides: Partial<GPT2Config> = {}): GPT2Config {
+  const config = { ...GPT2_DEFAULTS, ...overrides };
+  const problems: string[] = [];
+  for (const key of ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"] as const) {
+    if (!Number.isInteger(config[key]) || config[key] <= 0) problems.push(`${key} must be a positive integer (got ${config[key]})`);
+  }
+  if (config.n_embd % config.n_head !== 0) problems.push(`n_embd (${config.n_embd}) must be divisible by n_head (${config.n_head})`);
+  if (problems.length > 0) throw new Error(`invalid GPT-2 config: ${problems.join("; ")}`);
+  return config;
+}
+
+export interface ForwardOptions {
+  /** 1 for real tokens, 0 for padding, shape [batch, seq]. */
+  attentionMask?: tf.Tensor2D;
+  /** Targets as in HF: the model shifts them left by one; -100 is ignored. */
+  labels?: tf.Tensor2D;
+}
+
+export interface CausalLMOutput {
+  logits: tf.Tensor3D;
+  loss?: tf.Scalar;
+}
+
+class GPT2Attention extends Module {
+  readonly c_attn: Conv1D;
+  readonly c_proj: Conv1D;
+
+  constructor(private readonly config: GPT2Config, private readonly rng: Rng) {
+    super();
+    const d = config.n_embd;
+    this.c_attn = this.addModule("c_attn", new Conv1D(d, 3 * d, rng, config.initializer_range));
+    // GPT-2 scales residual projections by 1/sqrt(2 * n_layer) at init.
+    this.c_proj = this.addModule("c_proj", new Conv1D(d, d, rng, config.initializer_range / Math.sqrt(2 * config.n_layer)));
+  }
+
+  /** x: [B, T, C]; maskBias: additive, broadcastable to [B, H, T, T]. */
+  forward(x: tf.Tensor3D, maskBias: tf.Tensor): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [B, T, C] = x.shape;
+      const H = this.config.n_head;
+      const D = C / H;
+      const qkv = this.c_attn.forward(x);
+      // [B, T, 3, H, D] -> three [B, H, T, D] heads.
+      const [q, k, v] = tf.split(qkv, 3, -1).map((t) => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]));
+      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), maskBias);
+      const probs = dropout(tf.softmax(scores, -1), this.config.attn_pdrop, this.training, this.rng);
+      const heads = tf.matMul(probs, v);
+      const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [B, T, C]);
+      return dropout(this.c_proj.forward(merged), this.config.resid_pdrop, this.training, this.rng) as tf.Tensor3D;
+    });
+  }
+}
+
+class GPT2MLP extends Module {
+  readonly c_fc: Conv1D;
+  readonly c_proj: Conv1D;
+
+  constructor(private readonly config: GPT2Config, private readonly rng: Rng) {
+    super();
+    const inner = config.n_inner ?? 4 * config.n_embd;
+    this.c_fc = this.addModule("c_fc", new Conv1D(config.n_embd, inner, rng, config.initializer_range));
+    this.c_proj = this.addModule("c_proj", new Conv1D(inner, config.n_embd, rng, config.initializer_range / Math.sqrt(2 * config.n_layer)));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const h = activation(this.config.activation_function, this.c_fc.forward(x));
+      return dropout(this.c_proj.forward(h), this.config.resid_pdrop, this.training, this.rng);
+    });
+  }
+}
+
+class GPT2Block extends Module {
+  readonly ln_1: LayerNorm;
+  readonly attn: GPT2Attention;
+  readonly ln_2: LayerNorm;
+  readonly mlp: GPT2MLP;
+
+  constructor(config: GPT2Config, rng: Rng) {
+    super();
+    this.ln_1 = this.addModule("ln_1", new LayerNorm(config.n_embd, config.layer_norm_epsilon));
+    this.attn = this.addModule("attn", new GPT2Attention(config, rng));
+    this.ln_2 = this.addModule("ln_2", new LayerNorm(config.n_embd, config.layer_norm_epsilon));
+    this.mlp = this.addModule("mlp", new GPT2MLP(config, rng));
+  }
+
+  forward(x: tf.Tensor3D, maskBias: tf.Tensor): tf.Tensor3D {
+    return tf.tidy(() => {
+      const h = tf.add(x, this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, maskBias));
+      return tf.add(h, this.mlp.forward(this.ln_2.forward(h))) as tf.Tensor3D;
+    });
+  }
+}
+
+/** `GPT2Model`: embeddings, the stack of blocks and the final LayerNorm; returns hidden states. */
+export class GPT2Model extends Module {
+  readonly wte: Embedding;
+  readonly wpe: Embedding;
+  readonly h: GPT2Block[];
+  readonly ln_f: LayerNorm;
+
+  constructor(readonly config: GPT2Config, private readonly rng: Rng) {
+    super();
+    this.wte = this.addModule("wte", new Embedding(config.vocab_size, config.n_embd, rng, config.initializer_range));
+    this.wpe = this.addModule("wpe", new Embedding(config.n_positions, config.n_embd, rng, config.initializer_range));
+    this.h = [];
+    for (let i = 0; i < config.n_layer; i++) this.h.push(this.addModule(`h.${i}`, new GPT2Block(config, rng)));
+    this.ln_f = this.addModule("ln_f", new LayerNorm(config.n_embd, config.layer_norm_epsilon));
+  }
+
+  forward(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D {
+    const [, T] = inputIds.shape;
+    if (T > this.config.n_positions) {
+      throw new Error(`sequence length ${T} exceeds the model's n_positions (${this.config.n_positions})`);
+    }
+    return tf.tidy(() => {
+      const positions = tf.range(0, T, 1, "int32");
+      const embedded = tf.add(this.wte.forward(inputIds), this.wpe.forward(positions));
+      let x = dropout(embedded, this.config.embd_pdrop, this.training, this.rng) as tf.Tensor3D;
+      const maskBias = attentionBias(T, attentionMask);
+      for (const block of this.h) x = block.forward(x, maskBias);
+      return this.ln_f.forward(x) as tf.Tensor3D;
+    });
+  }
+}
+
+/**
+ * Additive attention bias: 0 where a query may attend, a large negative number where it may not
+ * (future positions, and padding when a mask is given). Shape [1|B, 1, T, T].
+ */
+export function attentionBias(T: number, attentionMask?: tf.Tensor2D): tf.Tensor {
+  return tf.tidy(() => {
+    const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0);
+    let allowed: tf.Tensor = tf.reshape(causal, [1, 1, T, T]);
+    if (attentionMask) {
+      const [B] = attentionMask.shape;
+      allowed = tf.mul(allowed, tf.reshape(tf.cast(attentionMask, "float32"), [B, 1, 1, T]));
+    }
+    return tf.mul(tf.sub(1, allowed), -1e9);
+  });
+}
+
+/** `GPT2LMHeadModel`: GPT2Model plus a language-modelling head tied to `wte`. */
+export class GPT2LMHeadModel extends Module {
+  readonly config: GPT2Config;
+  readonly transformer: GPT2Model;
+
+  constructor(config: Partial<GPT2Config> = {}, opts: { seed?: number } = {}) {
+    super();
+    this.config = gpt2Config(config);
+    if (!this.config.tie_word_embeddings) throw new Error("GPT-2 with an untied lm_head is not supported");
+    this.transformer = this.addModule("transformer", new GPT2Model(this.config, new Rng(opts.seed ?? 42)));
+  }
+
+  forward(inputIds: tf.Tensor2D, opts: ForwardOptions = {}): CausalLMOutput {
+    return tf.tidy(() => {
+      const hidden = this.transformer.forward(inputIds, opts.attentionMask);
+      const [B, T, C] = hidden.shape;
+      const logits = tf.reshape(
+        tf.matMul(tf.reshape(hidden, [B * T, C]), this.transformer.wte.weight, false, true),
+        [B, T, this.config.vocab_size],
+      ) as tf.Tensor3D;
+      if (!opts.labels) return { logits };
+      // Position t predicts token t + 1, as HF shifts inside the model.
+      const V = this.config.vocab_size;
+      const shiftedLogits = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
+      const shiftedLabels = tf.reshape(tf.slice(opts.labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
+      return { logits, loss: crossEntropy(shiftedLogits, shiftedLabels) };
+    });
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Small building blocks shared by the architectures (BERT, GPT-2, Llama), each named and shaped as
+ * in PyTorch / Hugging Face so that checkpoints load without renaming.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { Rng } from "../util/random";
+import { Module } from "./module";
+
+/** Applies a rank-2 matmul to the last axis of any-rank input: [..., in] x [in, out] -> [..., out]. */
+function matmulLastAxis(x: tf.Tensor, weight: tf.Tensor2D, transposeWeight: boolean): tf.Tensor {
+  const inFeatures = x.shape[x.shape.length - 1];
+  const outFeatures = transposeWeight ? weight.shape[0] : weight.shape[1];
+  const y = tf.matMul(tf.reshape(x, [-1, inFeatures]), weight, false, transposeWeight);
+  return tf.reshape(y, [...x.shape.slice(0, -1), outFeatures]);
+}
+
+/** `nn.Embedding`: weight [numEmbeddings, dim], initialised N(0, std). */
+export class Embedding extends Module {
+  readonly weight: tf.Variable;
+
+  constructor(numEmbeddings: number, dim: number, rng: Rng, std = 0.02) {
+    super();
+    this.weight = this.addParameter("weight", tf.randomNormal([numEmbeddings, dim], 0, std, "float32", rng.seed()));
+  }
+
+  forward(ids: tf.Tensor): tf.Tensor {
+    return tf.gather(this.weight, tf.cast(ids, "int32"));
+  }
+}
+
+/** `nn.LayerNorm` over the last axis, with the biased variance PyTorch uses. */
+export class LayerNorm extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(dim: number, readonly eps = 1e-5) {
+    super();
+    this.weight = this.addParameter("weight", tf.ones([dim]));
+    this.bias = this.addParameter("bias", tf.zeros([dim]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
+      return tf.add(tf.mul(normed, this.weight), this.bias);
+    });
+  }
+}
+
+/** `nn.Linear`: weight [out, in] (PyTorch layout), y = x W^T + b. */
+export class Linear extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+
+  constructor(inFeatures: number, outFeatures: number, rng: Rng, opts: { bias?: boolean; std?: number } = {}) {
+    super();
+    const std = opts.std ?? 0.02;
+    this.weight = this.addParameter("weight", tf.randomNormal([outFeatures, inFeatures], 0, std, "float32", rng.seed()));
+    this.bias = opts.bias === false ? null : this.addParameter("bias", tf.zeros([outFeatures]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const y = matmulLastAxis(x, this.weight as tf.Tensor2D, true);
+      return this.bias ? tf.add(y, this.bias) : y;
+    });
+  }
+}
+
+/**
+ * GPT-2's `Conv1D`: a linear layer whose weight is stored transposed, [in, out], y = x W + b.
+ * Kept as its own class so GPT-2 checkpoints load as they are.
+ */
+export class Conv1D extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(inFeatures: number, outFeatures: number, rng: Rng, std = 0.02) {
+    super();
+    this.weight = this.addParameter("weight", tf.randomNormal([inFeatures, outFeatures], 0, std, "float32", rng.seed()));
+    this.bias = this.addParameter("bias", tf.zeros([outFeatures]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.add(matmulLastAxis(x, this.weight as tf.Tensor2D, false), this.bias));
+  }
+}
+
+/** The activations named by HF configs (`activation_function`, `hidden_act`). */
+export type Activation = "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "silu" | "swish";
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+export function activation(name: Activation, x: tf.Tensor): tf.Tensor {
+  switch (name) {
+    case "gelu_new":
+    case "gelu_pytorch_tanh":
+      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GPT-2's approximation.
+      return tf.tidy(() => {
+        // x * x * x rather than pow(x, 3): Pow is several times slower on wasm, forward and backward.
+        const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), SQRT_2_OVER_PI);
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+      });
+    case "gelu":
+      // The exact erf form, as torch.nn.functional.gelu.
+      return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+    case "relu":
+      return tf.relu(x);
+    case "silu":
+    case "swish":
+      return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+    default:
+      throw new Error(`unknown activation function '${name as string}'`);
+  }
+}
+
+/** Dropout that is the identity outside training, as `nn.Dropout` in eval mode. */
+export function dropout(x: tf.Tensor, rate: number, training: boolean, rng: Rng): tf.Tensor {
+  return training && rate > 0 ? tf.dropout(x, rate, undefined, rng.seed()) : x;
+}

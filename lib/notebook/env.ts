@@ -1,0 +1,81 @@
+/**
+ * Where is this code running: inside a tslab Jupyter kernel, or a plain Node script?
+ *
+ * tslab 1.0.22 has no public API for a display output with several mime types, or for
+ * updating an output in place. Its internal module `tslab/dist/jupyter` keeps the
+ * current cell's `lastWriteDisplayData(content, update)` function, which sends a
+ * `display_data` (update = false) or `update_display_data` (update = true) message.
+ * tslab is pinned in package.json because of this.
+ */
+
+/** One Jupyter display output: several representations of the same thing. */
+export interface DisplayBundle {
+  /** mime type -> payload (strings; JSON mime types take objects). */
+  data: Record<string, unknown>;
+  /** mime type -> metadata, e.g. {"image/png": {width, height}}. */
+  metadata: Record<string, unknown>;
+}
+
+/** What tslab's writer sends: a bundle plus `transient.display_id` for in-place updates. */
+interface DisplayContent extends DisplayBundle {
+  transient: { display_id?: string };
+}
+
+type WriteDisplayData = (content: DisplayContent, update: boolean) => void;
+
+interface TslabJupyterModule {
+  lastWriteDisplayData: WriteDisplayData | null;
+}
+
+const TSLAB_JUPYTER_FILE = /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/;
+
+/**
+ * Find tslab's jupyter module among the modules already loaded.
+ *
+ * We look in require.cache instead of calling require("tslab/dist/jupyter"): in a plain
+ * script that require would load tslab's bundled TypeScript compiler (about a second),
+ * and inside a kernel the module is always loaded already. Searching the cache by file
+ * name also finds a globally installed tslab, not only the project's copy.
+ */
+function tslabJupyter(): TslabJupyterModule | null {
+  for (const file of Object.keys(require.cache)) {
+    if (TSLAB_JUPYTER_FILE.test(file)) {
+      const mod = require.cache[file]?.exports as TslabJupyterModule | undefined;
+      if (mod && "lastWriteDisplayData" in mod) return mod;
+    }
+  }
+  return null;
+}
+
+/**
+ * The display writer of the cell that is executing now, or null outside a notebook.
+ *
+ * Take it synchronously, before any `await`: tslab swaps the writer at the start of each
+ * cell, so a writer taken later could send output to the wrong cell.
+ */
+export function notebookWriter(): WriteDisplayData | null {
+  const mod = tslabJupyter();
+  return mod && mod.lastWriteDisplayData ? mod.lastWriteDisplayData : null;
+}
+
+/** True when running inside a tslab kernel (a Jupyter notebook cell). */
+export function isNotebook(): boolean {
+  return notebookWriter() != null;
+}
+
+/**
+ * Send one display output. Returns false (and sends nothing) outside a notebook.
+ * With `displayId`, the output can later be replaced in place with `update: true`.
+ */
+export function displayBundle(
+  bundle: DisplayBundle,
+  options: { displayId?: string; update?: boolean; writer?: WriteDisplayData | null } = {},
+): boolean {
+  const write = options.writer !== undefined ? options.writer : notebookWriter();
+  if (!write) return false;
+  const transient = options.displayId ? { display_id: options.displayId } : {};
+  write({ data: bundle.data, metadata: bundle.metadata, transient }, options.update === true);
+  return true;
+}
+
+export type { WriteDisplayData };

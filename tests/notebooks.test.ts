@@ -1,0 +1,55 @@
+/**
+ * Executes every chapter notebook headless on the offline defaults (through scripts/run_notebooks.py,
+ * the same runner as the main job) and checks what each must show.
+ */
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const repo = path.resolve(__dirname, "..");
+const outDir = path.join(repo, "output", "test-notebooks");
+const python = process.env.HOLLM_PYTHON || "/usr/bin/python3";
+const hasJupyter = spawnSync(python, ["-c", "import nbclient"]).status === 0;
+const notebooks = fs.readdirSync(path.join(repo, "notebooks")).filter((f) => /^\d.*\.ipynb$/.test(f)).sort();
+
+interface Output { output_type: string; text?: string | string[]; data?: Record<string, unknown>; metadata?: Record<string, any> }
+interface Cell { cell_type: string; source: string | string[]; outputs?: Output[] }
+
+const join = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join("") : s ?? "");
+
+function execute(name: string): Cell[] {
+  const run = spawnSync(python, ["scripts/run_notebooks.py", "--out", outDir, path.join("notebooks", name)], {
+    cwd: repo,
+    encoding: "utf8",
+    env: { ...process.env, HOLLM_ONLINE: "" },
+  });
+  assert.equal(run.status, 0, `${name} failed:\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(fs.readFileSync(path.join(outDir, name), "utf8")).cells;
+}
+
+for (const name of notebooks) {
+  test(`notebook ${name} executes headless (offline)`, { skip: hasJupyter ? false : `no nbclient in ${python}` }, () => {
+    const cells = execute(name);
+    const outputs = cells.flatMap((c) => c.outputs ?? []);
+    assert.ok(outputs.length > 0, "no outputs at all");
+    // Every chart is one display_data bundle that carries all four renderings.
+    const charts = outputs.filter((o) => o.output_type === "display_data" && o.data?.["application/vnd.vegalite.v5+json"]);
+    for (const chart of charts) {
+      for (const mime of ["application/vnd.vegalite.v5+json", "image/svg+xml", "image/png", "text/plain"]) {
+        assert.ok(chart.data?.[mime], `a chart lacks ${mime}`);
+      }
+      assert.ok(chart.metadata?.["image/png"]?.width > 0, "the PNG lacks width metadata");
+    }
+    if (name.startsWith("01-")) {
+      assert.ok(charts.length >= 1, "chapter 1 shows no loss chart");
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      const validation = /validation loss: ([\d.]+) -> ([\d.]+)/.exec(printed);
+      assert.ok(validation, "chapter 1 prints no validation loss");
+      assert.ok(Number(validation[2]) < Number(validation[1]) - 1, `the loss barely fell: ${validation[0]}`);
+      const generations = printed.split("\n").filter((line) => line.startsWith("Call me Ishmael."));
+      assert.ok(generations.length >= 2, "chapter 1 prints no text generated before and after training");
+    }
+  });
+}
