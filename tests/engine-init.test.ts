@@ -72,6 +72,16 @@ describe("initEngine in a fresh process", () => {
     assert.match(r.error!, /HOLLM_BACKEND: unknown backend 'gpu'; expected one of auto, tensorflow, webgpu, wasm, cpu/);
   });
 
+  // Runs where Dawn finds an adapter: a GPU, or Mesa's lavapipe (see
+  // shared/notes/platform.md section 5) via VK_ICD_FILENAMES.
+  test("explicit webgpu, where an adapter exists", async (t) => {
+    if (!(await probeWebGpu()).adapter) return t.skip("no WebGPU adapter on this machine");
+    const r = await initInChild({ backend: "webgpu", verbose: false }, {});
+    assert.equal(r.error, undefined);
+    assert.equal(r.info!.backend, "webgpu");
+    assert.match(r.info!.reason, /WebGPU adapter: /);
+  });
+
   test("verbose (default) prints one line", async () => {
     const script = `require("./lib/engine").initEngine({ backend: "cpu" })`;
     const out = await new Promise<string>((resolve, reject) =>

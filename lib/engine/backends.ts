@@ -62,7 +62,7 @@ async function startWebGpu(skipFallback: boolean): Promise<string> {
   const probe = await probeWebGpu();
   if (!probe.adapter) throw new Error(`backend 'webgpu': no WebGPU adapter (${probe.detail})`);
   if (skipFallback && probe.fallback) {
-    throw new Error(`backend 'webgpu': only a software adapter (${probe.detail}), slower than wasm`);
+    throw new Error(`backend 'webgpu': only a software WebGPU adapter (${probe.detail}), slower than wasm`);
   }
   installNavigatorGpu();
   require("@tensorflow/tfjs-backend-webgpu");
