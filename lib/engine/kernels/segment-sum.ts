@@ -34,7 +34,7 @@ interface SegmentProblem {
 
 // segmentIds may be any prefix of x's shape (TF semantics; tf.gather's gradient
 // always sends a 1-D prefix). The output is [numSegments, ...rest of x].
-function describe(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap }): SegmentProblem {
+function segmentProblem(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap }): SegmentProblem {
   const x = args.inputs.x as tf.TensorInfo;
   const ids = args.inputs.segmentIds as tf.TensorInfo;
   const numSegments = (args.attrs as unknown as tf.UnsortedSegmentSumAttrs).numSegments;
@@ -51,7 +51,7 @@ function describe(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap
 }
 
 function cpuSegmentSum(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const p = describe(args);
+  const p = segmentProblem(args);
   const backend = args.backend as MathBackendCPU;
   const xVals = backend.data.get(p.x.dataId).values as NumArray;
   const idVals = backend.data.get(p.ids.dataId).values as Int32Array;
@@ -62,7 +62,7 @@ function cpuSegmentSum(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
 }
 
 function wasmSegmentSum(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const p = describe(args);
+  const p = segmentProblem(args);
   const backend = args.backend as BackendWasm;
   // Allocate first: malloc may grow the wasm heap, which detaches older views.
   const out = backend.makeOutput(p.outShape, p.x.dtype);
