@@ -2,22 +2,29 @@
 //
 // The stock wasm kernels (tfjs 4.22) have one fast path: XNNPACK, taken only
 // when nothing is transposed and both operands have batch size 1. Everything
-// else runs a naive C++ loop, and with transposeA/transposeB that loop is
-// ~16x slower than an explicit wasm Transpose plus a plain product. Every
-// matmul gradient asks for a transposed product, so training lives there.
-// That loop also adds a rank-1 fused bias wrongly (element i*N+j gets
-// bias[min(i*N+j, N-1)] instead of bias[j]), so _FusedMatMul with a bias is
-// wrong whenever it is transposed or batched.
+// else runs a naive C++ loop (~2 GFLOP/s), and with transposeA/transposeB that
+// loop is ~16x slower again than an explicit wasm Transpose plus a plain
+// product. Every matmul gradient asks for a transposed product, and attention
+// is batched products, so training lives there. That loop also adds a rank-1
+// fused bias wrongly (element i*N+j gets bias[min(i*N+j, N-1)] instead of
+// bias[j]), so _FusedMatMul with a bias is wrong whenever it is transposed or
+// batched.
 //
-// The replacements:
-//  1. materialise transposes with the wasm Transpose kernel;
-//  2. if only `a` is batched (activations times shared weights), fold its
-//     batch into its rows: [B, M, K] x [1, K, N] is one [B*M, K] x [K, N]
-//     product, which takes the XNNPACK path;
-//  3. _FusedMatMul with a bias off the XNNPACK path (or a bias that is not
-//     rank 1): plain product, then the wasm Add and activation kernels.
+// The replacements route every float32 product one of three ways:
+//  - "xnn": both batch sizes 1 after folding: if only `a` is batched
+//    (activations times shared weights), [B, M, K] x [1, K, N] is one
+//    [B*M, K] x [K, N] product. Transposes are materialised first with the
+//    wasm Transpose kernel; then the stock kernel takes its XNNPACK path.
+//  - "simd": `b` batched: the SIMD kernel of matmul-simd.wat (~15x the naive
+//    loop). It reads a transposed `a` in place; a transposed `b` is
+//    materialised with Transpose.
+//  - "loop": what the SIMD kernel does not take (n < 4, odd broadcasts): the
+//    stock loop, on materialised transposes.
+// _FusedMatMul with a bias off the XNNPACK path (or a bias that is not rank 1)
+// is computed unfused: plain product, then the wasm Add and activation kernels.
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { simdMatMul, simdMatMulApplies } from "./matmul-simd";
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type StockKernel = (kernelName: string) => tf.KernelConfig | undefined;
@@ -29,13 +36,14 @@ interface MatMulAttrs {
   leakyreluAlpha?: number;
 }
 
-/** Plain (untransposed, maybe folded) operands for the stock kernel. */
+/** Operands ready for one of the three routes (see the top of this file). */
 interface Prepared {
   a: tf.TensorInfo;
   b: tf.TensorInfo;
+  /** `a` is still stored transposed ("simd" only: the kernel reads it in place). */
+  transA: boolean;
   outShape: number[];
-  /** Both batch sizes are 1: the stock kernel will use XNNPACK. */
-  xnn: boolean;
+  route: "xnn" | "simd" | "loop";
   temps: tf.TensorInfo[];
 }
 
@@ -53,25 +61,30 @@ function prepare(args: KernelArgs, transpose: tf.KernelFunc): Prepared {
     temps.push(t);
     return t;
   };
-  let a = attrs.transposeA ? swapLastTwo(args.inputs.a as tf.TensorInfo) : (args.inputs.a as tf.TensorInfo);
+  let a = args.inputs.a as tf.TensorInfo;
   let b = attrs.transposeB ? swapLastTwo(args.inputs.b as tf.TensorInfo) : (args.inputs.b as tf.TensorInfo);
-  const [m, k] = a.shape.slice(-2);
+  const [m, k] = attrs.transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
   const n = b.shape[b.shape.length - 1];
   const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const outShape = [...batch, m, n];
+  if (batchSize(b.shape) > 1 && simdMatMulApplies(backend, a, b, attrs.transposeA, outShape)) {
+    return { a, b, transA: attrs.transposeA, outShape, route: "simd", temps };
+  }
+  if (attrs.transposeA) a = swapLastTwo(a);
   if (batchSize(a.shape) > 1 && batchSize(b.shape) === 1) {
     // Same buffers, new shapes: kernels read the shape from the TensorInfo.
     a = { dataId: a.dataId, dtype: a.dtype, shape: [1, batchSize(a.shape) * m, k] };
     b = { dataId: b.dataId, dtype: b.dtype, shape: [1, k, n] };
   }
-  return { a, b, outShape, xnn: batchSize(a.shape) === 1 && batchSize(b.shape) === 1, temps };
+  const xnn = batchSize(a.shape) === 1 && batchSize(b.shape) === 1;
+  return { a, b, transA: false, outShape, route: xnn ? "xnn" : "loop", temps };
 }
 
 function release(backend: BackendWasm, temps: tf.TensorInfo[]): void {
   for (const t of temps) backend.disposeData(t.dataId);
 }
 
-/** Run the stock kernel on prepared operands, with the caller's shape. */
+/** Run the stock kernel on prepared operands ("xnn" or "loop"), with the caller's shape. */
 function callPlain(kernel: tf.KernelConfig, args: KernelArgs, p: Prepared): tf.TensorInfo {
   const out = kernel.kernelFunc({
     inputs: { ...args.inputs, a: p.a, b: p.b },
@@ -80,6 +93,12 @@ function callPlain(kernel: tf.KernelConfig, args: KernelArgs, p: Prepared): tf.T
   }) as tf.TensorInfo;
   out.shape = p.outShape;
   return out;
+}
+
+/** The plain product a @ b on any route; `plain` is the stock BatchMatMul. */
+function product(plain: tf.KernelConfig, args: KernelArgs, p: Prepared): tf.TensorInfo {
+  if (p.route === "simd") return simdMatMul(args.backend as BackendWasm, p.a, p.b, p.transA, p.outShape);
+  return callPlain(plain, args, p);
 }
 
 const isPlainFloat = (args: KernelArgs) =>
@@ -94,7 +113,7 @@ function batchMatMulKernel(stock: StockKernel): tf.KernelConfig | null {
     if (!isPlainFloat(args)) return original.kernelFunc(args); // its own error message
     const p = prepare(args, transpose.kernelFunc);
     try {
-      return callPlain(original, args, p);
+      return product(original, args, p);
     } finally {
       release(args.backend as BackendWasm, p.temps);
     }
@@ -143,15 +162,17 @@ function fusedMatMulKernel(stock: StockKernel): tf.KernelConfig | null {
     const bias = args.inputs.bias as tf.TensorInfo | undefined;
     const p = prepare(args, transpose.kernelFunc);
     try {
-      if (!bias || (p.xnn && bias.shape.length === 1)) return callPlain(original, args, p);
-      // Unfused: product (BatchMatMul ignores the extra inputs), + bias
-      // (broadcast by Add), activation.
-      const product = callPlain(plain, args, p);
-      p.temps.push(product);
-      const biased = add.kernelFunc({ inputs: { a: product, b: bias }, backend, attrs: {} }) as tf.TensorInfo;
-      const out = applyActivation(stock, args, biased);
-      if (out !== biased) p.temps.push(biased);
-      return out;
+      if (p.route === "xnn" && (!bias || bias.shape.length === 1)) return callPlain(original, args, p);
+      // Unfused: product (the stock BatchMatMul ignores the extra inputs),
+      // + bias (broadcast by Add), activation.
+      let out = product(plain, args, p);
+      if (bias) {
+        p.temps.push(out);
+        out = add.kernelFunc({ inputs: { a: out, b: bias }, backend, attrs: {} }) as tf.TensorInfo;
+      }
+      const activated = applyActivation(stock, args, out);
+      if (activated !== out) p.temps.push(out);
+      return activated;
     } finally {
       release(backend, p.temps);
     }
