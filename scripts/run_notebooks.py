@@ -247,11 +247,18 @@ def run_notebook(path: Path, out_dir: Path, timeout: Optional[float]) -> Result:
         kill_leftover(pids)
     seconds = time.monotonic() - start
     executed = out_dir / path.name
-    nbformat.write(nb, str(executed))  # always: a failed run is the one worth reading
+    write_atomic(executed, nbformat.writes(nb))  # always: a failed run is the one worth reading
     return Result(path, notebook_title(nb) or path.stem, seconds, executed, budget, failure)
 
 
 # ---------------------------------------------------------------- reporting
+
+def write_atomic(dest: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a reader never sees half a file."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, dest)
+
 
 def indent(text: str, prefix: str = "    | ", max_lines: int = 40) -> str:
     lines = text.splitlines() or [""]
@@ -282,7 +289,7 @@ def export_html(result: Result, out_dir: Path) -> Path:
     nb = nbformat.read(str(result.executed), as_version=4)
     body, _ = HTMLExporter(config=config).from_notebook_node(nb, resources={"metadata": {"name": result.title}})
     dest = out_dir / (result.notebook.stem + ".html")
-    dest.write_text(body, encoding="utf-8")
+    write_atomic(dest, body)
     return dest
 
 
@@ -314,7 +321,7 @@ table {{ border-collapse: collapse; }} td, th {{ padding: .35em .8em; border-bot
 </table></body></html>
 """
     dest = out_dir / "index.html"
-    dest.write_text(page, encoding="utf-8")
+    write_atomic(dest, page)
     return dest
 
 
@@ -324,7 +331,7 @@ def write_summary(results: List[Result], out_dir: Path) -> None:
              "seconds": round(r.seconds, 2), "budget_s": r.budget_s, "executed": str(r.executed),
              "failure": None if not r.failure else {"cell_index": r.failure.cell_index, "kind": r.failure.kind,
                                                     "error": r.failure.error}} for r in results]
-    (out_dir / "summary.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    write_atomic(out_dir / "summary.json", json.dumps(data, indent=2))
 
 
 def online() -> bool:

@@ -6,7 +6,11 @@
 // active backend) before building its tensors from plain arrays.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "fs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { initEngine, patchKernels, restoreKernels, tf } from "../lib/engine";
+import { simdMatMulApplies } from "../lib/engine/kernels/matmul-simd";
+import { OUT_PATH, assembleWat, bytesModule } from "../lib/engine/kernels/build-wasm";
 
 type Mode = "cpu-stock" | "cpu" | "wasm-stock" | "wasm";
 
@@ -209,6 +213,110 @@ describe("BatchMatMul on wasm: transpose first, fold a shared operand", () => {
     }
     assert.equal(backend.numDataIds(), base);
     tf.dispose([a, b, w]);
+  });
+});
+
+// The batched SIMD kernel (lib/engine/kernels/matmul-simd.wat) takes every
+// float32 product whose `b` is batched, given n >= 4. [name, aShape, bShape,
+// gradients, SIMD route expected]; shapes before transposes, chosen for the
+// kernel's edges: odd m (the last tile repeats a row), n < 16 or not a
+// multiple of 4 (tiles overlap), k = 1, m = 1; n < 4 stays with the stock loop.
+const simdShapes: Array<[string, number[], number[], boolean, boolean]> = [
+  ["1x1x1 (stock: n < 4)", [2, 1, 1], [2, 1, 1], true, false],
+  ["n 3 (stock)", [3, 5, 4], [3, 4, 3], true, false],
+  ["n 4, m 1", [3, 1, 6], [3, 6, 4], true, true],
+  ["n 5, k 1", [2, 7, 1], [2, 1, 5], true, true],
+  ["n 16, k 2, m 2", [2, 2, 2], [2, 2, 16], true, true],
+  ["n 17, m 9", [2, 9, 8], [2, 8, 17], true, true],
+  ["n 31, m 3, k 33", [3, 3, 33], [3, 33, 31], true, true],
+  ["attention-like [8,64,32] x [8,32,64]", [8, 64, 32], [8, 32, 64], true, true],
+  ["rank 4, m 13, n 40", [2, 2, 13, 7], [2, 2, 7, 40], true, true],
+  ["larger [2,150,70] x [2,70,130]", [2, 150, 70], [2, 70, 130], false, true],
+  ["broadcast batch 1 vs 3, n 9", [1, 5, 6], [3, 6, 9], false, true],
+  ["broadcast rank 2 vs rank 4", [5, 6], [2, 3, 6, 20], false, true],
+  // tfjs reads batch i of each side at i % its batch size: no true broadcast.
+  ["batch dims [2,1] vs [1,2] (stock)", [2, 1, 4, 3], [1, 2, 3, 8], false, false],
+];
+
+describe("BatchMatMul on wasm: the batched SIMD kernel", () => {
+  for (const [name, aShape, bShape, withGrads, simd] of simdShapes) {
+    test(`${name}: values${withGrads ? " and gradients" : ""}, all transpose combos`, async () => {
+      const [m, n] = [aShape[aShape.length - 2], bShape[bShape.length - 1]];
+      const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(aShape.slice(0, -2), bShape.slice(0, -2)), m, n];
+      for (const [tA, tB] of combos) {
+        const sa = maybeT(aShape, tA);
+        const sb = maybeT(bShape, tB);
+        // The route: what the kernel sees is `a` as stored, `b` untransposed.
+        await use("wasm");
+        const info = (shape: number[]) => ({ dataId: {}, dtype: "float32" as const, shape });
+        const route = simdMatMulApplies(tf.backend() as BackendWasm, info(sa), info(bShape), tA, outShape);
+        assert.equal(route, simd, `${name} tA=${tA}: SIMD route`);
+        const a = normals(size(sa));
+        const b = normals(size(sb));
+        const w = normals(size(outShape));
+        await compare(`matMul ${name} tA=${tA} tB=${tB}`, ["wasm-stock", "wasm"], () => {
+          const at = tf.tensor(a, sa);
+          const bt = tf.tensor(b, sb);
+          const value = tf.matMul(at, bt, tA, tB);
+          assert.deepEqual(value.shape, outShape);
+          if (!withGrads) return [value];
+          const wt = tf.tensor(w, outShape);
+          const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, tA, tB), wt));
+          return [value, ...tf.grads(f)([at, bt])];
+        });
+      }
+    });
+  }
+
+  test("results stay right after the wasm heap grows (the kernel shares its memory)", async () => {
+    const [sa, sb] = [[3, 9, 20], [3, 20, 12]];
+    const a = normals(size(sa));
+    const b = normals(size(sb));
+    const run = () => [tf.matMul(tf.tensor(a, sa), tf.tensor(b, sb))];
+    const ref = await runOn("cpu-stock", run);
+    assertClose(await runOn("wasm", run), ref, "before growth");
+    const heap = () => ((tf.backend() as BackendWasm).wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer.byteLength;
+    const size0 = heap();
+    const big = tf.zeros([size0 / 4 + 1]); // more than the whole heap: it must grow
+    assert.ok(heap() > size0, "the heap grew");
+    // The operands now live past the old end of the heap.
+    assertClose(await runOn("wasm", run), ref, "after growth");
+    big.dispose();
+  });
+
+  test("no leaked wasm buffers on the SIMD route", async () => {
+    await use("wasm");
+    const backend = tf.backend();
+    const a = tf.randomNormal([4, 5, 7]);
+    const b = tf.randomNormal([4, 6, 5]);
+    const base = backend.numDataIds();
+    for (let i = 0; i < 3; i++) {
+      tf.tidy(() => {
+        tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y, true, true)))([a, b]);
+        tf.matMul(tf.reshape(a, [1, 4, 5, 7]), b, true, true);
+        tf.fused.matMul({ a, b, transposeA: true, transposeB: true, bias: tf.ones([6]), activation: "relu" });
+        tf.fused.matMul({ a, b, transposeA: true, transposeB: true, activation: "elu" });
+      });
+    }
+    assert.equal(backend.numDataIds(), base);
+    tf.dispose([a, b]);
+  });
+
+  test("mismatched inner dimensions throw (tfjs-core leaves the check to the kernel)", async () => {
+    await use("wasm");
+    const backend = tf.backend();
+    const base = backend.numDataIds();
+    tf.tidy(() => {
+      const [a, b] = [tf.ones([4, 5, 6]), tf.ones([4, 7, 8])];
+      assert.throws(() => tf.matMul(a, b), /inner shapes \(6\) and \(7\)/);
+      assert.throws(() => tf.matMul(a, b, false, true), /inner shapes \(6\) and \(8\)/);
+    });
+    assert.equal(backend.numDataIds(), base);
+  });
+
+  test("the committed wasm bytes are the assembled matmul-simd.wat", async () => {
+    const expected = bytesModule(await assembleWat());
+    assert.equal(fs.readFileSync(OUT_PATH, "utf8"), expected, "stale: rerun node --import tsx lib/engine/kernels/build-wasm.ts");
   });
 });
 

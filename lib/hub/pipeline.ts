@@ -4,6 +4,7 @@
  * tries CUDA files that the offline install skips). Loaded lazily, so offline runs never load ONNX Runtime.
  */
 import type * as Transformers from "@huggingface/transformers";
+import { probeWebGpu } from "../engine/webgpu";
 
 export interface HubPipelineOptions {
   dtype?: Transformers.PretrainedModelOptions["dtype"];
@@ -27,7 +28,7 @@ export async function hubPipeline<T extends Transformers.PipelineType>(task: T, 
   if (endpoint) hf.env.remoteHost = endpoint.endsWith("/") ? endpoint : `${endpoint}/`;
   const cacheDir = opts.cacheDir ?? process.env.HOLLM_HF_CACHE;
   if (cacheDir) hf.env.cacheDir = cacheDir;
-  const device = opts.device ?? (await hasWebGpuAdapter() ? "webgpu" : "cpu");
+  const device = opts.device ?? (await hasHardwareWebGpu() ? "webgpu" : "cpu");
   try {
     return await hf.pipeline(task, model, { dtype: opts.dtype, device });
   } catch (err) {
@@ -36,12 +37,7 @@ export async function hubPipeline<T extends Transformers.PipelineType>(task: T, 
   }
 }
 
-async function hasWebGpuAdapter(): Promise<boolean> {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { create } = require("webgpu") as { create: (flags: string[]) => { requestAdapter(): Promise<unknown> } };
-    return (await create([]).requestAdapter()) != null;
-  } catch {
-    return false;
-  }
+async function hasHardwareWebGpu(): Promise<boolean> {
+  const probe = await probeWebGpu();
+  return probe.adapter && !probe.fallback;
 }

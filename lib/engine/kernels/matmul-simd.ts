@@ -66,7 +66,7 @@ function dims(a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean): [number, num
  * or 1 on one side, and the output's batch their maximum (tfjs itself
  * broadcasts nothing else correctly: its kernels index batch i % batchA);
  * no empty dimension, and n >= 4 (one vector; narrower products are rare and
- * stay with the stock kernel).
+ * stay with the stock kernel). Shapes must agree: k of a is k of b.
  */
 export function simdMatMulApplies(
   backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, transA: boolean, outShape: number[],
@@ -75,7 +75,8 @@ export function simdMatMulApplies(
   const [m, k, n] = dims(a, b, transA);
   const [batchA, batchB] = [batchSize(a.shape), batchSize(b.shape)];
   const batch = Math.max(batchA, batchB);
-  if (m < 1 || k < 1 || n < 4 || batchA < 1 || batchB < 1 || batchSize(outShape) !== batch) return false;
+  if (m < 1 || k < 1 || n < 4 || b.shape[b.shape.length - 2] !== k) return false;
+  if (batchA < 1 || batchB < 1 || batchSize(outShape) !== batch) return false;
   if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return false;
   return kernelFor(backend) !== null;
 }

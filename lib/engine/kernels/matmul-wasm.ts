@@ -62,11 +62,19 @@ function prepare(args: KernelArgs, transpose: tf.KernelFunc): Prepared {
     return t;
   };
   let a = args.inputs.a as tf.TensorInfo;
-  let b = attrs.transposeB ? swapLastTwo(args.inputs.b as tf.TensorInfo) : (args.inputs.b as tf.TensorInfo);
+  let b = args.inputs.b as tf.TensorInfo;
   const [m, k] = attrs.transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
-  const n = b.shape[b.shape.length - 1];
+  const [kB, n] = attrs.transposeB ? b.shape.slice(-2).reverse() : b.shape.slice(-2);
+  // tfjs-core leaves this check to the kernel, and the SIMD kernel trusts its sizes.
+  tf.util.assert(
+    k === kB,
+    () => `Error in matMul: inner shapes (${k}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
+      `and transposeA=${attrs.transposeA} and transposeB=${attrs.transposeB} must match.`,
+  );
   const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const outShape = [...batch, m, n];
+  // Temporaries only after the checks: nothing to release if they throw.
+  if (attrs.transposeB) b = swapLastTwo(b);
   if (batchSize(b.shape) > 1 && simdMatMulApplies(backend, a, b, attrs.transposeA, outShape)) {
     return { a, b, transA: attrs.transposeA, outShape, route: "simd", temps };
   }
