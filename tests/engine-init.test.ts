@@ -48,7 +48,7 @@ describe("initEngine in a fresh process", () => {
     assert.equal(r.info!.backend, expected);
     if (expected === "wasm") {
       assert.match(r.info!.reason, /^auto: no tfjs-node; .*WebGPU/);
-      assert.deepEqual(r.info!.kernelsPatched, ["UnsortedSegmentSum", "BatchMatMul", "_FusedMatMul"]);
+      assert.deepEqual(r.info!.kernelsPatched, ["UnsortedSegmentSum", "Identity", "BatchMatMul", "_FusedMatMul"]);
     }
     // Dawn's native warnings stay in the probe's child; no tfjs banner either.
     assert.equal(r.stderr, "");
@@ -106,7 +106,7 @@ describe("initEngine in this process", () => {
     const wasm = await initEngine({ backend: "wasm", verbose: false });
     assert.equal(wasm.backend, "wasm");
     assert.equal(tf.getBackend(), "wasm");
-    assert.deepEqual(wasm.kernelsPatched, ["UnsortedSegmentSum", "BatchMatMul", "_FusedMatMul"]);
+    assert.deepEqual(wasm.kernelsPatched, ["UnsortedSegmentSum", "Identity", "BatchMatMul", "_FusedMatMul"]);
 
     await tf.setBackend("cpu"); // someone switches behind our back
     assert.equal(await initEngine({ verbose: false }), wasm);

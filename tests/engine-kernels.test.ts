@@ -374,3 +374,28 @@ describe("_FusedMatMul on wasm: transpose first, bias and activation correct", (
     await use("wasm");
   });
 });
+
+describe("Identity on wasm: shared buffer, no copy", () => {
+  test("a clone keeps its values after the original is disposed, and frees the buffer last", async () => {
+    await use("wasm");
+    const backend = tf.backend();
+    const base = backend.numDataIds();
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    assert.equal(backend.numDataIds(), base + 1, "the clone shares the buffer");
+    x.dispose();
+    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+    y.dispose();
+    assert.equal(backend.numDataIds(), base, "the buffer is freed with the last reference");
+  });
+
+  test("training-style gradients match stock cpu with the shared-buffer clones", async () => {
+    const xs = normals(6 * 5), ws = normals(5 * 4);
+    await compare("grad through saved tensors", ["wasm"], () => {
+      const x = tf.tensor2d(xs, [6, 5]);
+      const w = tf.tensor2d(ws, [5, 4]);
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.tanh(tf.matMul(a, b)), tf.exp(tf.matMul(a, b))));
+      return tf.grads(f)([x, w]);
+    });
+  });
+});

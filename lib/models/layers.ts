@@ -97,10 +97,11 @@ export function activation(name: Activation, x: tf.Tensor): tf.Tensor {
     case "gelu_new":
     case "gelu_pytorch_tanh":
       // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GPT-2's approximation.
+      // Written as x * sigmoid(2 * inner), since 0.5 (1 + tanh(u)) = sigmoid(2u): on wasm, Sigmoid is
+      // vectorised and ~15x faster than Tanh; x * x * x likewise beats pow(x, 3).
       return tf.tidy(() => {
-        // x * x * x rather than pow(x, 3): Pow is several times slower on wasm, forward and backward.
-        const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), SQRT_2_OVER_PI);
-        return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+        const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * SQRT_2_OVER_PI);
+        return tf.mul(x, tf.sigmoid(inner));
       });
     case "gelu":
       // The exact erf form, as torch.nn.functional.gelu.

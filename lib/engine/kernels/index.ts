@@ -4,6 +4,7 @@
 // benchmark restore the stock kernels to compare).
 import * as tf from "@tensorflow/tfjs-core";
 import { segmentSumKernel } from "./segment-sum";
+import { wasmIdentityKernel } from "./identity-wasm";
 import { wasmMatMulKernels } from "./matmul-wasm";
 
 // "backend/kernel" -> the stock config we replaced (null: there was none).
@@ -23,7 +24,8 @@ function fixesFor(backendName: string): tf.KernelConfig[] {
   if (backendName !== "wasm") return [];
   // The matmul fixes wrap stock wasm kernels, which exist only once
   // @tensorflow/tfjs-backend-wasm has been loaded.
-  return [segmentSumKernel("wasm"), ...wasmMatMulKernels((name) => stockKernel(name, "wasm"))];
+  const stock = (name: string) => stockKernel(name, "wasm");
+  return [segmentSumKernel("wasm"), wasmIdentityKernel(stock(tf.Identity)), ...wasmMatMulKernels(stock)];
 }
 
 function install(config: tf.KernelConfig): void {
