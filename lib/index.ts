@@ -21,6 +21,8 @@ export * from "./tokenizers/char";
 export * from "./models/module";
 export * from "./models/layers";
 export * from "./models/gpt2";
+export * from "./models/safetensors";
+export * from "./models/checkpoint";
 export * from "./generation/sampling";
 export * from "./generation/generate";
 export * from "./pipelines/text-generation";

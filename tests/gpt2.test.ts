@@ -115,3 +115,40 @@ test("training a tiny GPT-2 fits a repeating pattern, with flat memory", async (
   model.dispose();
   optimizer.dispose();
 });
+
+test("GPT-2 savePretrained / fromPretrained reloads bit-exactly, and bare GPT2Model checkpoints load", async () => {
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const { saveSafetensors } = await import("../lib/models/safetensors");
+  await initEngine({ verbose: false });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-ckpt-"));
+  const model = new GPT2LMHeadModel({ ...tiny, initializer_range: 0.5 }, { seed: 9 });
+  model.savePretrained(dir);
+  const config = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
+  assert.equal(config.model_type, "gpt2");
+  assert.deepEqual(config.architectures, ["GPT2LMHeadModel"]);
+  const loaded = GPT2LMHeadModel.fromPretrained(dir);
+  const original = new Map(model.namedParameters());
+  for (const [name, p] of loaded.namedParameters()) {
+    assert.deepEqual(Array.from(p.dataSync()), Array.from(original.get(name)!.dataSync()), name);
+  }
+  // The hub's gpt2 stores GPT2Model names (no "transformer.") and old mask buffers.
+  const bare: Record<string, { shape: number[]; values: Float32Array }> = {};
+  for (const [name, p] of model.namedParameters()) bare[name.replace(/^transformer\./, "")] = { shape: p.shape, values: p.dataSync() as Float32Array };
+  bare["h.0.attn.bias"] = { shape: [1, 1, 8, 8], values: new Float32Array(64) };
+  const bareDir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-bare-"));
+  saveSafetensors(path.join(bareDir, "model.safetensors"), bare);
+  fs.writeFileSync(path.join(bareDir, "config.json"), JSON.stringify({ model_type: "gpt2", ...tiny }));
+  const fromBare = GPT2LMHeadModel.fromPretrained(bareDir);
+  const ids = tf.tensor2d([[1, 2, 3]], undefined, "int32");
+  const [a, b] = tf.tidy(() => [model.forward(ids).logits.dataSync(), fromBare.forward(ids).logits.dataSync()]);
+  assert.deepEqual(Array.from(a), Array.from(b));
+  // A config that contradicts the weights is a clear error naming the folder.
+  fs.writeFileSync(path.join(bareDir, "config.json"), JSON.stringify({ model_type: "gpt2", ...tiny, n_embd: 16 }));
+  assert.throws(() => GPT2LMHeadModel.fromPretrained(bareDir), /gpt2-bare-.*shape \[11,8\] does not match the model's \[11,16\]/);
+  fs.writeFileSync(path.join(bareDir, "config.json"), JSON.stringify({ model_type: "bert" }));
+  assert.throws(() => GPT2LMHeadModel.fromPretrained(bareDir), /config.json: model_type is 'bert', not 'gpt2'/);
+  [model, loaded, fromBare].forEach((m) => m.dispose());
+  ids.dispose();
+});

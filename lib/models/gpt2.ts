@@ -7,6 +7,8 @@ import { Rng } from "../util/random";
 import { crossEntropy } from "../training/losses";
 import { Activation, Conv1D, Embedding, LayerNorm, activation, dropout } from "./layers";
 import { Module } from "./module";
+import { loadStateDict, readJson, saveCheckpoint } from "./checkpoint";
+import * as path from "node:path";
 
 /** The fields of HF's `GPT2Config` (config.json) that the architecture reads, with HF's defaults. */
 export interface GPT2Config {
@@ -200,6 +202,48 @@ export class GPT2LMHeadModel extends Module {
     this.config = gpt2Config(config);
     if (!this.config.tie_word_embeddings) throw new Error("GPT-2 with an untied lm_head is not supported");
     this.transformer = this.addModule("transformer", new GPT2Model(this.config, new Rng(opts.seed ?? 42)));
+  }
+
+  /**
+   * Loads a GPT-2 checkpoint folder (config.json + model.safetensors) saved by Python's transformers
+   * or by `savePretrained`. Checkpoints of the bare GPT2Model (names without "transformer.", as the
+   * hub's `gpt2`) load too; the causal-mask buffers old files carry are ignored.
+   */
+  static fromPretrained(dir: string): GPT2LMHeadModel {
+    const raw = readJson(path.join(dir, "config.json"));
+    if (raw.model_type !== undefined && raw.model_type !== "gpt2") {
+      throw new Error(`${path.join(dir, "config.json")}: model_type is '${raw.model_type}', not 'gpt2'`);
+    }
+    const config: Partial<GPT2Config> = {};
+    for (const key of Object.keys(GPT2_DEFAULTS) as Array<keyof GPT2Config>) {
+      if (raw[key] !== undefined) (config as Record<string, unknown>)[key] = raw[key];
+    }
+    let model: GPT2LMHeadModel;
+    try {
+      model = new GPT2LMHeadModel(config);
+    } catch (e) {
+      throw new Error(`${path.join(dir, "config.json")}: ${(e as Error).message}`);
+    }
+    const state = loadStateDict(dir);
+    const renamed = new Map<string, tf.Tensor>();
+    for (const [name, tensor] of state) {
+      if (/\.attn\.(masked_)?bias$/.test(name) || name === "lm_head.weight") continue; // buffers; the tied head
+      renamed.set(name.startsWith("transformer.") ? name : `transformer.${name}`, tensor);
+    }
+    try {
+      model.loadStateDict(renamed);
+    } catch (e) {
+      model.dispose();
+      throw new Error(`${dir}: ${(e as Error).message}`);
+    } finally {
+      tf.dispose([...state.values()]);
+    }
+    return model;
+  }
+
+  /** Writes config.json and model.safetensors with HF's names (the tied lm_head is left out, as HF does). */
+  savePretrained(dir: string): void {
+    saveCheckpoint(dir, this, { ...this.config, architectures: ["GPT2LMHeadModel"], n_ctx: this.config.n_positions });
   }
 
   forward(inputIds: tf.Tensor2D, opts: ForwardOptions = {}): CausalLMOutput {
