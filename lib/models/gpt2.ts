@@ -64,13 +64,27 @@ export function gpt2Config(overrides: Partial<GPT2Config> = {}): GPT2Config {
 export interface ForwardOptions {
   /** 1 for real tokens, 0 for padding, shape [batch, seq]. */
   attentionMask?: tf.Tensor2D;
+  /** Positions [batch, seq]; default 0..seq-1 (left-padded batches pass their own, as HF's generate does). */
+  positionIds?: tf.Tensor2D;
   /** Targets as in HF: the model shifts them left by one; -100 is ignored. */
   labels?: tf.Tensor2D;
+  /** Return the input of every block and the final normalised output (n_layer + 1 tensors), as HF. */
+  outputHiddenStates?: boolean;
+  /** Return every layer's attention probabilities [batch, heads, seq, seq]. */
+  outputAttentions?: boolean;
+}
+
+export interface BaseModelOutput {
+  lastHiddenState: tf.Tensor3D;
+  hiddenStates?: tf.Tensor3D[];
+  attentions?: tf.Tensor4D[];
 }
 
 export interface CausalLMOutput {
   logits: tf.Tensor3D;
   loss?: tf.Scalar;
+  hiddenStates?: tf.Tensor3D[];
+  attentions?: tf.Tensor4D[];
 }
 
 class GPT2Attention extends Module {
@@ -85,8 +99,8 @@ class GPT2Attention extends Module {
     this.c_proj = this.addModule("c_proj", new Conv1D(d, d, rng, config.initializer_range / Math.sqrt(2 * config.n_layer)));
   }
 
-  /** x: [B, T, C]; maskBias: additive, broadcastable to [B, H, T, T]. */
-  forward(x: tf.Tensor3D, maskBias: tf.Tensor): tf.Tensor3D {
+  /** x: [B, T, C]; maskBias: additive, broadcastable to [B, H, T, T]. Returns the output and the attention probabilities. */
+  forward(x: tf.Tensor3D, maskBias: tf.Tensor): [tf.Tensor3D, tf.Tensor4D] {
     return tf.tidy(() => {
       const [B, T, C] = x.shape;
       const H = this.config.n_head;
@@ -95,10 +109,10 @@ class GPT2Attention extends Module {
       // [B, T, 3, H, D] -> three [B, H, T, D] heads.
       const [q, k, v] = tf.split(qkv, 3, -1).map((t) => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]));
       const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), maskBias);
-      const probs = dropout(tf.softmax(scores, -1), this.config.attn_pdrop, this.training, this.rng);
-      const heads = tf.matMul(probs, v);
+      const probs = tf.softmax(scores, -1) as tf.Tensor4D;
+      const heads = tf.matMul(dropout(probs, this.config.attn_pdrop, this.training, this.rng), v);
       const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [B, T, C]);
-      return dropout(this.c_proj.forward(merged), this.config.resid_pdrop, this.training, this.rng) as tf.Tensor3D;
+      return [dropout(this.c_proj.forward(merged), this.config.resid_pdrop, this.training, this.rng) as tf.Tensor3D, probs];
     });
   }
 }
@@ -136,10 +150,11 @@ class GPT2Block extends Module {
     this.mlp = this.addModule("mlp", new GPT2MLP(config, rng));
   }
 
-  forward(x: tf.Tensor3D, maskBias: tf.Tensor): tf.Tensor3D {
+  forward(x: tf.Tensor3D, maskBias: tf.Tensor): [tf.Tensor3D, tf.Tensor4D] {
     return tf.tidy(() => {
-      const h = tf.add(x, this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, maskBias));
-      return tf.add(h, this.mlp.forward(this.ln_2.forward(h))) as tf.Tensor3D;
+      const [attended, probs] = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, maskBias);
+      const h = tf.add(x, attended);
+      return [tf.add(h, this.mlp.forward(this.ln_2.forward(h))) as tf.Tensor3D, probs];
     });
   }
 }
@@ -160,25 +175,43 @@ export class GPT2Model extends Module {
     this.ln_f = this.addModule("ln_f", new LayerNorm(config.n_embd, config.layer_norm_epsilon));
   }
 
-  forward(inputIds: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D {
+  forward(inputIds: tf.Tensor2D, opts: Omit<ForwardOptions, "labels"> = {}): BaseModelOutput {
     const [, T] = inputIds.shape;
     if (T > this.config.n_positions) {
       throw new Error(`sequence length ${T} exceeds the model's n_positions (${this.config.n_positions})`);
     }
     return tf.tidy(() => {
-      const positions = tf.range(0, T, 1, "int32");
+      const positions = opts.positionIds ?? tf.range(0, T, 1, "int32");
       const embedded = tf.add(this.wte.forward(inputIds), this.wpe.forward(positions));
       let x = dropout(embedded, this.config.embd_pdrop, this.training, this.rng) as tf.Tensor3D;
-      const maskBias = attentionBias(T, attentionMask);
-      for (const block of this.h) x = block.forward(x, maskBias);
-      return this.ln_f.forward(x) as tf.Tensor3D;
+      const maskBias = attentionBias(T, opts.attentionMask);
+      const hiddenStates: tf.Tensor3D[] = [];
+      const attentions: tf.Tensor4D[] = [];
+      for (const block of this.h) {
+        hiddenStates.push(x);
+        const [out, probs] = block.forward(x, maskBias);
+        attentions.push(probs);
+        x = out;
+      }
+      const lastHiddenState = this.ln_f.forward(x) as tf.Tensor3D;
+      hiddenStates.push(lastHiddenState);
+      return {
+        lastHiddenState,
+        hiddenStates: opts.outputHiddenStates ? hiddenStates : undefined,
+        attentions: opts.outputAttentions ? attentions : undefined,
+      };
     });
   }
 }
 
+/** float32's lowest value: HF's `torch.finfo(dtype).min` mask value. */
+const MASK_VALUE = -3.4028234663852886e38;
+
 /**
- * Additive attention bias: 0 where a query may attend, a large negative number where it may not
- * (future positions, and padding when a mask is given). Shape [1|B, 1, T, T].
+ * Additive attention bias: 0 where a query may attend, float32's lowest value where it may not
+ * (future positions, and padding when a mask is given), as HF's eager attention. A query that may
+ * attend nowhere (a left-padding position) then gets uniform attention, exactly as in HF.
+ * Shape [1|B, 1, T, T].
  */
 export function attentionBias(T: number, attentionMask?: tf.Tensor2D): tf.Tensor {
   return tf.tidy(() => {
@@ -188,7 +221,7 @@ export function attentionBias(T: number, attentionMask?: tf.Tensor2D): tf.Tensor
       const [B] = attentionMask.shape;
       allowed = tf.mul(allowed, tf.reshape(tf.cast(attentionMask, "float32"), [B, 1, 1, T]));
     }
-    return tf.mul(tf.sub(1, allowed), -1e9);
+    return tf.mul(tf.sub(1, allowed), MASK_VALUE);
   });
 }
 
@@ -248,18 +281,18 @@ export class GPT2LMHeadModel extends Module {
 
   forward(inputIds: tf.Tensor2D, opts: ForwardOptions = {}): CausalLMOutput {
     return tf.tidy(() => {
-      const hidden = this.transformer.forward(inputIds, opts.attentionMask);
+      const { lastHiddenState: hidden, hiddenStates, attentions } = this.transformer.forward(inputIds, opts);
       const [B, T, C] = hidden.shape;
       const logits = tf.reshape(
         tf.matMul(tf.reshape(hidden, [B * T, C]), this.transformer.wte.weight, false, true),
         [B, T, this.config.vocab_size],
       ) as tf.Tensor3D;
-      if (!opts.labels) return { logits };
+      if (!opts.labels) return { logits, hiddenStates, attentions };
       // Position t predicts token t + 1, as HF shifts inside the model.
       const V = this.config.vocab_size;
       const shiftedLogits = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
       const shiftedLabels = tf.reshape(tf.slice(opts.labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
-      return { logits, loss: crossEntropy(shiftedLogits, shiftedLabels) };
+      return { logits, loss: crossEntropy(shiftedLogits, shiftedLabels), hiddenStates, attentions };
     });
   }
 }
