@@ -1,8 +1,10 @@
 /** `npm run bench -- <name> [flags]`: runs one benchmark and prints its result as one JSON line. */
+import { generateBench } from "./generate";
 import { trainStepBench } from "./train-step";
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   "train-step": trainStepBench,
+  generate: generateBench,
 };
 
 async function main(): Promise<void> {

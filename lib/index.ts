@@ -20,6 +20,7 @@ export * from "./tokenizers/char";
 // Chapter 3: inside a language model
 export * from "./models/module";
 export * from "./models/layers";
+export * from "./models/kv-cache";
 export * from "./models/gpt2";
 export * from "./models/safetensors";
 export * from "./models/checkpoint";

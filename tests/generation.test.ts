@@ -47,3 +47,35 @@ test("generate is reproducible with a seed and stops at EOS", async () => {
   assert.equal(generate(model, prompt, { maxNewTokens: 5, eosTokenId: eos }).length, 4);
   model.dispose();
 });
+
+test("KV cache: incremental logits equal the full forward; cached and uncached greedy agree; no leaks", async () => {
+  const { tf, generateBatch, applyRepetitionPenalty, disposeCache } = await import("hands-on-llm");
+  await initEngine({ verbose: false });
+  const model = new GPT2LMHeadModel({ vocab_size: 30, n_positions: 12, n_embd: 16, n_layer: 2, n_head: 4, initializer_range: 0.4 }, { seed: 11 });
+  const seq = [3, 7, 1, 22, 9, 4];
+  tf.tidy(() => {
+    const full = model.forward(tf.tensor2d([seq], undefined, "int32")).logits;
+    const first = model.forward(tf.tensor2d([seq.slice(0, 5)], undefined, "int32"), { useCache: true });
+    const step = model.forward(tf.tensor2d([[seq[5]]], undefined, "int32"), { pastKeyValues: first.pastKeyValues });
+    const a = tf.slice(full, [0, 5, 0], [1, 1, -1]).dataSync();
+    const b = step.logits.dataSync();
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-4, `logit ${i}: ${a[i]} vs ${b[i]}`);
+    disposeCache(first.pastKeyValues);
+  });
+  const before = tf.memory().numTensors;
+  // 20 new tokens from a 4-token prompt with n_positions 12: the window slides after 8 steps.
+  const cached = generate(model, [1, 2, 3, 4], { maxNewTokens: 20, useCache: true });
+  const uncached = generate(model, [1, 2, 3, 4], { maxNewTokens: 20, useCache: false });
+  assert.deepEqual(cached, uncached);
+  assert.equal(tf.memory().numTensors, before, "generation leaks tensors");
+  // Left-padded batch = each prompt alone.
+  const prompts = [[5, 6], [7, 8, 9, 10, 11]];
+  const batch = generateBatch(model, prompts, { maxNewTokens: 6 });
+  assert.deepEqual(batch, prompts.map((p) => generate(model, p, { maxNewTokens: 6 })));
+  // Stopping criteria and repetition penalty.
+  const stopped = generate(model, [1, 2], { maxNewTokens: 10, stoppingCriteria: (ids) => ids.length >= 5 });
+  assert.equal(stopped.length, 5);
+  assert.deepEqual(applyRepetitionPenalty([2, -2, 1], [0, 1, 1], 2), [1, -4, 1]);
+  assert.throws(() => applyRepetitionPenalty([1], [0], 0), /repetitionPenalty must be > 0/);
+  model.dispose();
+});

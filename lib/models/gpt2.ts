@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
 import { crossEntropy } from "../training/losses";
 import { Activation, Conv1D, Embedding, LayerNorm, activation, dropout } from "./layers";
+import { KVCache, LayerKV } from "./kv-cache";
 import { Module } from "./module";
 import { loadStateDict, readJson, saveCheckpoint } from "./checkpoint";
 import * as path from "node:path";
@@ -70,14 +71,21 @@ export interface ForwardOptions {
   labels?: tf.Tensor2D;
   /** Return the input of every block and the final normalised output (n_layer + 1 tensors), as HF. */
   outputHiddenStates?: boolean;
-  /** Return every layer's attention probabilities [batch, heads, seq, seq]. */
+  /** Return every layer's attention probabilities [batch, heads, seq, past + seq]. */
   outputAttentions?: boolean;
+  /** Keys and values of earlier positions (from a previous call's `pastKeyValues`). */
+  pastKeyValues?: KVCache;
+  /** Return the keys and values of all positions so far, for the next call. */
+  useCache?: boolean;
 }
+
+
 
 export interface BaseModelOutput {
   lastHiddenState: tf.Tensor3D;
   hiddenStates?: tf.Tensor3D[];
   attentions?: tf.Tensor4D[];
+  pastKeyValues?: KVCache;
 }
 
 export interface CausalLMOutput {
@@ -85,6 +93,7 @@ export interface CausalLMOutput {
   loss?: tf.Scalar;
   hiddenStates?: tf.Tensor3D[];
   attentions?: tf.Tensor4D[];
+  pastKeyValues?: KVCache;
 }
 
 class GPT2Attention extends Module {
@@ -99,20 +108,26 @@ class GPT2Attention extends Module {
     this.c_proj = this.addModule("c_proj", new Conv1D(d, d, rng, config.initializer_range / Math.sqrt(2 * config.n_layer)));
   }
 
-  /** x: [B, T, C]; maskBias: additive, broadcastable to [B, H, T, T]. Returns the output and the attention probabilities. */
-  forward(x: tf.Tensor3D, maskBias: tf.Tensor): [tf.Tensor3D, tf.Tensor4D] {
+  /**
+   * x: [B, T, C]; maskBias: additive, broadcastable to [B, H, T, past + T]; past: this layer's cache.
+   * Returns the output, the attention probabilities and the keys/values of all positions.
+   */
+  forward(x: tf.Tensor3D, maskBias: tf.Tensor, past?: LayerKV): [tf.Tensor3D, tf.Tensor4D, LayerKV] {
     return tf.tidy(() => {
       const [B, T, C] = x.shape;
       const H = this.config.n_head;
       const D = C / H;
       const qkv = this.c_attn.forward(x);
       // [B, T, 3, H, D] -> three [B, H, T, D] heads.
-      const [q, k, v] = tf.split(qkv, 3, -1).map((t) => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]));
+      const [q, kNew, vNew] = tf.split(qkv, 3, -1).map((t) => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]) as tf.Tensor4D);
+      const k = past ? tf.concat([past.key, kNew], 2) : kNew;
+      const v = past ? tf.concat([past.value, vNew], 2) : vNew;
       const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), maskBias);
       const probs = tf.softmax(scores, -1) as tf.Tensor4D;
       const heads = tf.matMul(dropout(probs, this.config.attn_pdrop, this.training, this.rng), v);
       const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [B, T, C]);
-      return [dropout(this.c_proj.forward(merged), this.config.resid_pdrop, this.training, this.rng) as tf.Tensor3D, probs];
+      const out = dropout(this.c_proj.forward(merged), this.config.resid_pdrop, this.training, this.rng) as tf.Tensor3D;
+      return [out, probs, { key: k, value: v }] as [tf.Tensor3D, tf.Tensor4D, LayerKV];
     });
   }
 }
@@ -150,11 +165,11 @@ class GPT2Block extends Module {
     this.mlp = this.addModule("mlp", new GPT2MLP(config, rng));
   }
 
-  forward(x: tf.Tensor3D, maskBias: tf.Tensor): [tf.Tensor3D, tf.Tensor4D] {
+  forward(x: tf.Tensor3D, maskBias: tf.Tensor, past?: LayerKV): [tf.Tensor3D, tf.Tensor4D, LayerKV] {
     return tf.tidy(() => {
-      const [attended, probs] = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, maskBias);
+      const [attended, probs, present] = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, maskBias, past);
       const h = tf.add(x, attended);
-      return [tf.add(h, this.mlp.forward(this.ln_2.forward(h))) as tf.Tensor3D, probs];
+      return [tf.add(h, this.mlp.forward(this.ln_2.forward(h))) as tf.Tensor3D, probs, present] as [tf.Tensor3D, tf.Tensor4D, LayerKV];
     });
   }
 }
@@ -177,28 +192,35 @@ export class GPT2Model extends Module {
 
   forward(inputIds: tf.Tensor2D, opts: Omit<ForwardOptions, "labels"> = {}): BaseModelOutput {
     const [, T] = inputIds.shape;
-    if (T > this.config.n_positions) {
-      throw new Error(`sequence length ${T} exceeds the model's n_positions (${this.config.n_positions})`);
+    const past = opts.pastKeyValues;
+    const pastLength = past && past.length > 0 ? past[0].key.shape[2] : 0;
+    if (past && past.length !== this.h.length) throw new Error(`pastKeyValues has ${past.length} layers; the model has ${this.h.length}`);
+    if (pastLength + T > this.config.n_positions) {
+      throw new Error(`sequence length ${pastLength + T} exceeds the model's n_positions (${this.config.n_positions})`);
     }
     return tf.tidy(() => {
-      const positions = opts.positionIds ?? tf.range(0, T, 1, "int32");
+      const positions = opts.positionIds ?? tf.range(pastLength, pastLength + T, 1, "int32");
       const embedded = tf.add(this.wte.forward(inputIds), this.wpe.forward(positions));
       let x = dropout(embedded, this.config.embd_pdrop, this.training, this.rng) as tf.Tensor3D;
-      const maskBias = attentionBias(T, opts.attentionMask);
+      // With a cache the mask covers past and new positions alike: [B, past + T].
+      const maskBias = attentionBias(T, opts.attentionMask, pastLength);
       const hiddenStates: tf.Tensor3D[] = [];
       const attentions: tf.Tensor4D[] = [];
-      for (const block of this.h) {
+      const presents: KVCache = [];
+      this.h.forEach((block, i) => {
         hiddenStates.push(x);
-        const [out, probs] = block.forward(x, maskBias);
+        const [out, probs, present] = block.forward(x, maskBias, past?.[i]);
         attentions.push(probs);
+        presents.push(present);
         x = out;
-      }
+      });
       const lastHiddenState = this.ln_f.forward(x) as tf.Tensor3D;
       hiddenStates.push(lastHiddenState);
       return {
         lastHiddenState,
         hiddenStates: opts.outputHiddenStates ? hiddenStates : undefined,
         attentions: opts.outputAttentions ? attentions : undefined,
+        pastKeyValues: opts.useCache ? presents : undefined,
       };
     });
   }
@@ -211,15 +233,21 @@ const MASK_VALUE = -3.4028234663852886e38;
  * Additive attention bias: 0 where a query may attend, float32's lowest value where it may not
  * (future positions, and padding when a mask is given), as HF's eager attention. A query that may
  * attend nowhere (a left-padding position) then gets uniform attention, exactly as in HF.
- * Shape [1|B, 1, T, T].
+ * With `pastLength` cached positions, query i (position past + i) sees keys 0..past + i.
+ * Shape [1|B, 1, T, past + T]; an attention mask, when given, is [B, past + T].
  */
-export function attentionBias(T: number, attentionMask?: tf.Tensor2D): tf.Tensor {
+export function attentionBias(T: number, attentionMask?: tf.Tensor2D, pastLength = 0): tf.Tensor {
+  const S = pastLength + T;
+  if (attentionMask && attentionMask.shape[1] !== S) {
+    throw new Error(`attentionMask covers ${attentionMask.shape[1]} positions; expected ${S} (past ${pastLength} + new ${T})`);
+  }
   return tf.tidy(() => {
-    const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0);
-    let allowed: tf.Tensor = tf.reshape(causal, [1, 1, T, T]);
+    // Row i keeps columns j <= pastLength + i: a band of the [S, S] lower triangle's last T rows.
+    const causal = tf.slice(tf.linalg.bandPart(tf.ones([S, S]), -1, 0), [pastLength, 0], [T, S]);
+    let allowed: tf.Tensor = tf.reshape(causal, [1, 1, T, S]);
     if (attentionMask) {
       const [B] = attentionMask.shape;
-      allowed = tf.mul(allowed, tf.reshape(tf.cast(attentionMask, "float32"), [B, 1, 1, T]));
+      allowed = tf.mul(allowed, tf.reshape(tf.cast(attentionMask, "float32"), [B, 1, 1, S]));
     }
     return tf.mul(tf.sub(1, allowed), MASK_VALUE);
   });
@@ -281,18 +309,18 @@ export class GPT2LMHeadModel extends Module {
 
   forward(inputIds: tf.Tensor2D, opts: ForwardOptions = {}): CausalLMOutput {
     return tf.tidy(() => {
-      const { lastHiddenState: hidden, hiddenStates, attentions } = this.transformer.forward(inputIds, opts);
+      const { lastHiddenState: hidden, hiddenStates, attentions, pastKeyValues } = this.transformer.forward(inputIds, opts);
       const [B, T, C] = hidden.shape;
       const logits = tf.reshape(
         tf.matMul(tf.reshape(hidden, [B * T, C]), this.transformer.wte.weight, false, true),
         [B, T, this.config.vocab_size],
       ) as tf.Tensor3D;
-      if (!opts.labels) return { logits, hiddenStates, attentions };
+      if (!opts.labels) return { logits, hiddenStates, attentions, pastKeyValues };
       // Position t predicts token t + 1, as HF shifts inside the model.
       const V = this.config.vocab_size;
       const shiftedLogits = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
       const shiftedLabels = tf.reshape(tf.slice(opts.labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
-      return { logits, loss: crossEntropy(shiftedLogits, shiftedLabels), hiddenStates, attentions };
+      return { logits, loss: crossEntropy(shiftedLogits, shiftedLabels), hiddenStates, attentions, pastKeyValues };
     });
   }
 }
