@@ -22,6 +22,7 @@ export * from "./models/module";
 export * from "./models/layers";
 export * from "./models/kv-cache";
 export * from "./models/gpt2";
+export * from "./models/bert";
 export * from "./models/safetensors";
 export * from "./models/checkpoint";
 export * from "./generation/sampling";

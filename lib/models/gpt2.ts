@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
 import { crossEntropy } from "../training/losses";
-import { Activation, Conv1D, Embedding, LayerNorm, activation, dropout } from "./layers";
+import { Activation, Conv1D, Embedding, LayerNorm, MASK_VALUE, activation, dropout, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { KVCache, LayerKV } from "./kv-cache";
 import { Module } from "./module";
 import { loadStateDict, readJson, saveCheckpoint } from "./checkpoint";
@@ -114,19 +114,13 @@ class GPT2Attention extends Module {
    */
   forward(x: tf.Tensor3D, maskBias: tf.Tensor, past?: LayerKV): [tf.Tensor3D, tf.Tensor4D, LayerKV] {
     return tf.tidy(() => {
-      const [B, T, C] = x.shape;
       const H = this.config.n_head;
-      const D = C / H;
-      const qkv = this.c_attn.forward(x);
-      // [B, T, 3, H, D] -> three [B, H, T, D] heads.
-      const [q, kNew, vNew] = tf.split(qkv, 3, -1).map((t) => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]) as tf.Tensor4D);
-      const k = past ? tf.concat([past.key, kNew], 2) : kNew;
-      const v = past ? tf.concat([past.value, vNew], 2) : vNew;
-      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), maskBias);
-      const probs = tf.softmax(scores, -1) as tf.Tensor4D;
-      const heads = tf.matMul(dropout(probs, this.config.attn_pdrop, this.training, this.rng), v);
-      const merged = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [B, T, C]);
-      const out = dropout(this.c_proj.forward(merged), this.config.resid_pdrop, this.training, this.rng) as tf.Tensor3D;
+      const [q, kNew, vNew] = tf.split(this.c_attn.forward(x), 3, -1).map((t) => splitHeads(t, H));
+      const k = past ? (tf.concat([past.key, kNew], 2) as tf.Tensor4D) : kNew;
+      const v = past ? (tf.concat([past.value, vNew], 2) as tf.Tensor4D) : vNew;
+      const drop = { rate: this.config.attn_pdrop, training: this.training, rng: this.rng };
+      const [heads, probs] = scaledDotProductAttention(q, k, v, maskBias, drop);
+      const out = dropout(this.c_proj.forward(mergeHeads(heads)), this.config.resid_pdrop, this.training, this.rng) as tf.Tensor3D;
       return [out, probs, { key: k, value: v }] as [tf.Tensor3D, tf.Tensor4D, LayerKV];
     });
   }
@@ -225,9 +219,6 @@ export class GPT2Model extends Module {
     });
   }
 }
-
-/** float32's lowest value: HF's `torch.finfo(dtype).min` mask value. */
-const MASK_VALUE = -3.4028234663852886e38;
 
 /**
  * Additive attention bias: 0 where a query may attend, float32's lowest value where it may not

@@ -120,3 +120,34 @@ export function activation(name: Activation, x: tf.Tensor): tf.Tensor {
 export function dropout(x: tf.Tensor, rate: number, training: boolean, rng: Rng): tf.Tensor {
   return training && rate > 0 ? tf.dropout(x, rate, undefined, rng.seed()) : x;
 }
+
+/** [B, T, H * D] -> [B, H, T, D]. */
+export function splitHeads(x: tf.Tensor, heads: number): tf.Tensor4D {
+  const [B, T, C] = x.shape;
+  return tf.transpose(tf.reshape(x, [B, T, heads, C / heads]), [0, 2, 1, 3]) as tf.Tensor4D;
+}
+
+/** [B, H, T, D] -> [B, T, H * D]. */
+export function mergeHeads(x: tf.Tensor): tf.Tensor3D {
+  const [B, H, T, D] = x.shape;
+  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B, T, H * D]) as tf.Tensor3D;
+}
+
+/**
+ * softmax(q kᵀ / sqrt(d) + maskBias) v over heads [B, H, T, D]; dropout on the probabilities in
+ * training, as HF's eager attention. Returns the attended values and the probabilities (pre-dropout).
+ */
+export function scaledDotProductAttention(
+  q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, maskBias: tf.Tensor | null,
+  drop: { rate: number; training: boolean; rng: Rng },
+): [tf.Tensor4D, tf.Tensor4D] {
+  return tf.tidy(() => {
+    const scaled = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(q.shape[3]));
+    const probs = tf.softmax(maskBias ? tf.add(scaled, maskBias) : scaled, -1) as tf.Tensor4D;
+    const attended = tf.matMul(dropout(probs, drop.rate, drop.training, drop.rng), v) as tf.Tensor4D;
+    return [attended, probs] as [tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
+/** float32's lowest value: HF's `torch.finfo(dtype).min` mask value. */
+export const MASK_VALUE = -3.4028234663852886e38;
