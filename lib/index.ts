@@ -23,6 +23,7 @@ export * from "./models/layers";
 export * from "./models/kv-cache";
 export * from "./models/gpt2";
 export * from "./models/bert";
+export * from "./models/llama";
 export * from "./models/safetensors";
 export * from "./models/checkpoint";
 export * from "./generation/sampling";

@@ -1,0 +1,370 @@
+/**
+ * The Llama family in tfjs, laid out as Hugging Face's `modeling_llama.py`: RMSNorm, rotary position
+ * embeddings (RoPE, `rope_theta`), grouped-query attention, a SwiGLU MLP and an untied LM head —
+ * enough for TinyLlama. Phi-3 checkpoints load too: their fused `qkv_proj` / `gate_up_proj` weights
+ * are split into Llama's projections.
+ */
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { Rng } from "../util/random";
+import { crossEntropy } from "../training/losses";
+import { loadStateDict, readJson, saveCheckpoint } from "./checkpoint";
+import { Activation, Embedding, Linear, MASK_VALUE, activation, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
+import { KVCache, LayerKV } from "./kv-cache";
+import { Module } from "./module";
+
+/** The fields of HF's `LlamaConfig` the architecture reads, with HF's defaults. */
+export interface LlamaConfig {
+  model_type: "llama" | "phi3";
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Grouped-query attention: fewer key/value heads than query heads (null: as many). */
+  num_key_value_heads: number | null;
+  head_dim: number | null;
+  hidden_act: Activation;
+  max_position_embeddings: number;
+  initializer_range: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  attention_bias: boolean;
+  attention_dropout: number;
+  mlp_bias: boolean;
+  tie_word_embeddings: boolean;
+  bos_token_id: number | null;
+  eos_token_id: number | number[] | null;
+  pad_token_id: number | null;
+}
+
+export const LLAMA_DEFAULTS: LlamaConfig = {
+  model_type: "llama",
+  vocab_size: 32000,
+  hidden_size: 4096,
+  intermediate_size: 11008,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: null,
+  head_dim: null,
+  hidden_act: "silu",
+  max_position_embeddings: 2048,
+  initializer_range: 0.02,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000,
+  attention_bias: false,
+  attention_dropout: 0,
+  mlp_bias: false,
+  tie_word_embeddings: false,
+  bos_token_id: 1,
+  eos_token_id: 2,
+  pad_token_id: null,
+};
+
+export function llamaConfig(overrides: Partial<LlamaConfig> = {}): LlamaConfig {
+  const config = { ...LLAMA_DEFAULTS, ...overrides };
+  const problems: string[] = [];
+  for (const key of ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "max_position_embeddings"] as const) {
+    if (!Number.isInteger(config[key]) || config[key] <= 0) problems.push(`${key} must be a positive integer (got ${config[key]})`);
+  }
+  const kv = config.num_key_value_heads ?? config.num_attention_heads;
+  if (config.num_attention_heads % kv !== 0) problems.push(`num_attention_heads (${config.num_attention_heads}) must be a multiple of num_key_value_heads (${kv})`);
+  if (config.head_dim === null && config.hidden_size % config.num_attention_heads !== 0) {
+    problems.push(`hidden_size (${config.hidden_size}) must be divisible by num_attention_heads (${config.num_attention_heads})`);
+  }
+  if ((config.head_dim ?? config.hidden_size / config.num_attention_heads) % 2 !== 0) problems.push("the head dimension must be even for RoPE");
+  if (problems.length > 0) throw new Error(`invalid Llama config: ${problems.join("; ")}`);
+  return config;
+}
+
+const headDim = (c: LlamaConfig) => c.head_dim ?? c.hidden_size / c.num_attention_heads;
+
+/** `LlamaRMSNorm`: x / sqrt(mean(x²) + eps) * weight, no mean subtraction and no bias. */
+export class RMSNorm extends Module {
+  readonly weight: tf.Variable;
+
+  constructor(dim: number, readonly eps: number) {
+    super();
+    this.weight = this.addParameter("weight", tf.ones([dim]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), this.eps))), this.weight));
+  }
+}
+
+/**
+ * Rotary embeddings as HF applies them (the "rotate half" layout): the angle of dimension pair i at
+ * position p is p / theta^(2i / d); cos and sin are [B, 1, T, d], concatenated halves.
+ */
+export function rotaryCosSin(positionIds: tf.Tensor2D, dim: number, theta: number): [tf.Tensor4D, tf.Tensor4D] {
+  return tf.tidy(() => {
+    const [B, T] = positionIds.shape;
+    const invFreq = tf.tensor1d(Array.from({ length: dim / 2 }, (_, i) => 1 / theta ** ((2 * i) / dim)));
+    const freqs = tf.mul(tf.reshape(tf.cast(positionIds, "float32"), [B, T, 1]), invFreq);
+    const emb = tf.concat([freqs, freqs], -1);
+    return [tf.reshape(tf.cos(emb), [B, 1, T, dim]), tf.reshape(tf.sin(emb), [B, 1, T, dim])] as [tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
+/** q * cos + rotate_half(q) * sin, with rotate_half(x) = [-x2, x1]. */
+export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [x1, x2] = tf.split(x, 2, -1);
+    const rotated = tf.concat([tf.neg(x2), x1], -1);
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
+  });
+}
+
+/** [B, kvH, T, D] -> [B, kvH * nRep, T, D], each key/value head repeated for its query group. */
+function repeatKv(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
+  if (nRep === 1) return x;
+  const [B, kvH, T, D] = x.shape;
+  return tf.reshape(tf.tile(tf.reshape(x, [B, kvH, 1, T, D]), [1, 1, nRep, 1, 1]), [B, kvH * nRep, T, D]) as tf.Tensor4D;
+}
+
+class LlamaAttention extends Module {
+  readonly q_proj: Linear;
+  readonly k_proj: Linear;
+  readonly v_proj: Linear;
+  readonly o_proj: Linear;
+
+  constructor(private readonly config: LlamaConfig, private readonly rng: Rng) {
+    super();
+    const h = config.hidden_size;
+    const d = headDim(config);
+    const kvHeads = config.num_key_value_heads ?? config.num_attention_heads;
+    const opts = { bias: config.attention_bias, std: config.initializer_range };
+    this.q_proj = this.addModule("q_proj", new Linear(h, config.num_attention_heads * d, rng, opts));
+    this.k_proj = this.addModule("k_proj", new Linear(h, kvHeads * d, rng, opts));
+    this.v_proj = this.addModule("v_proj", new Linear(h, kvHeads * d, rng, opts));
+    this.o_proj = this.addModule("o_proj", new Linear(config.num_attention_heads * d, h, rng, opts));
+  }
+
+  forward(x: tf.Tensor3D, cos: tf.Tensor4D, sin: tf.Tensor4D, maskBias: tf.Tensor, past?: LayerKV): [tf.Tensor3D, tf.Tensor4D, LayerKV] {
+    return tf.tidy(() => {
+      const H = this.config.num_attention_heads;
+      const kvH = this.config.num_key_value_heads ?? H;
+      const q = applyRotary(splitHeads(this.q_proj.forward(x), H), cos, sin);
+      const kNew = applyRotary(splitHeads(this.k_proj.forward(x), kvH), cos, sin);
+      const vNew = splitHeads(this.v_proj.forward(x), kvH);
+      // The cache holds keys after rotation and before the GQA repeat, as HF's.
+      const k = past ? (tf.concat([past.key, kNew], 2) as tf.Tensor4D) : kNew;
+      const v = past ? (tf.concat([past.value, vNew], 2) as tf.Tensor4D) : vNew;
+      const drop = { rate: this.config.attention_dropout, training: this.training, rng: this.rng };
+      const [heads, probs] = scaledDotProductAttention(q, repeatKv(k, H / kvH), repeatKv(v, H / kvH), maskBias, drop);
+      return [this.o_proj.forward(mergeHeads(heads)) as tf.Tensor3D, probs, { key: k, value: v }] as [tf.Tensor3D, tf.Tensor4D, LayerKV];
+    });
+  }
+}
+
+/** SwiGLU: down(act(gate(x)) * up(x)). */
+class LlamaMLP extends Module {
+  readonly gate_proj: Linear;
+  readonly up_proj: Linear;
+  readonly down_proj: Linear;
+
+  constructor(private readonly config: LlamaConfig, rng: Rng) {
+    super();
+    const opts = { bias: config.mlp_bias, std: config.initializer_range };
+    this.gate_proj = this.addModule("gate_proj", new Linear(config.hidden_size, config.intermediate_size, rng, opts));
+    this.up_proj = this.addModule("up_proj", new Linear(config.hidden_size, config.intermediate_size, rng, opts));
+    this.down_proj = this.addModule("down_proj", new Linear(config.intermediate_size, config.hidden_size, rng, opts));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.down_proj.forward(tf.mul(activation(this.config.hidden_act, this.gate_proj.forward(x)), this.up_proj.forward(x))));
+  }
+}
+
+class LlamaDecoderLayer extends Module {
+  readonly self_attn: LlamaAttention;
+  readonly mlp: LlamaMLP;
+  readonly input_layernorm: RMSNorm;
+  readonly post_attention_layernorm: RMSNorm;
+
+  constructor(config: LlamaConfig, rng: Rng) {
+    super();
+    this.self_attn = this.addModule("self_attn", new LlamaAttention(config, rng));
+    this.mlp = this.addModule("mlp", new LlamaMLP(config, rng));
+    this.input_layernorm = this.addModule("input_layernorm", new RMSNorm(config.hidden_size, config.rms_norm_eps));
+    this.post_attention_layernorm = this.addModule("post_attention_layernorm", new RMSNorm(config.hidden_size, config.rms_norm_eps));
+  }
+
+  forward(x: tf.Tensor3D, cos: tf.Tensor4D, sin: tf.Tensor4D, maskBias: tf.Tensor, past?: LayerKV): [tf.Tensor3D, tf.Tensor4D, LayerKV] {
+    return tf.tidy(() => {
+      const [attended, probs, present] = this.self_attn.forward(this.input_layernorm.forward(x) as tf.Tensor3D, cos, sin, maskBias, past);
+      const h = tf.add(x, attended);
+      return [tf.add(h, this.mlp.forward(this.post_attention_layernorm.forward(h))) as tf.Tensor3D, probs, present] as [tf.Tensor3D, tf.Tensor4D, LayerKV];
+    });
+  }
+}
+
+export interface LlamaForwardOptions {
+  attentionMask?: tf.Tensor2D;
+  positionIds?: tf.Tensor2D;
+  labels?: tf.Tensor2D;
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+  pastKeyValues?: KVCache;
+  useCache?: boolean;
+}
+
+export interface LlamaOutput {
+  logits: tf.Tensor3D;
+  loss?: tf.Scalar;
+  /** The input of every layer and the final normalised output (num_hidden_layers + 1), as HF. */
+  hiddenStates?: tf.Tensor3D[];
+  attentions?: tf.Tensor4D[];
+  pastKeyValues?: KVCache;
+}
+
+/** `LlamaModel`: token embeddings, the decoder layers and the final RMSNorm. */
+export class LlamaModel extends Module {
+  readonly embed_tokens: Embedding;
+  readonly layers: LlamaDecoderLayer[] = [];
+  readonly norm: RMSNorm;
+
+  constructor(readonly config: LlamaConfig, rng: Rng) {
+    super();
+    this.embed_tokens = this.addModule("embed_tokens", new Embedding(config.vocab_size, config.hidden_size, rng, config.initializer_range));
+    for (let i = 0; i < config.num_hidden_layers; i++) this.layers.push(this.addModule(`layers.${i}`, new LlamaDecoderLayer(config, rng)));
+    this.norm = this.addModule("norm", new RMSNorm(config.hidden_size, config.rms_norm_eps));
+  }
+
+  forward(inputIds: tf.Tensor2D, opts: LlamaForwardOptions = {}): { lastHiddenState: tf.Tensor3D; hiddenStates: tf.Tensor3D[]; attentions: tf.Tensor4D[]; presents: KVCache } {
+    const [B, T] = inputIds.shape;
+    const past = opts.pastKeyValues;
+    const pastLength = past && past.length > 0 ? past[0].key.shape[2] : 0;
+    if (past && past.length !== this.layers.length) throw new Error(`pastKeyValues has ${past.length} layers; the model has ${this.layers.length}`);
+    return tf.tidy(() => {
+      const positions = opts.positionIds ?? (tf.tile(tf.reshape(tf.range(pastLength, pastLength + T, 1, "int32"), [1, T]), [B, 1]) as tf.Tensor2D);
+      const [cos, sin] = rotaryCosSin(positions, headDim(this.config), this.config.rope_theta);
+      const maskBias = causalBias(T, pastLength, opts.attentionMask);
+      let x = this.embed_tokens.forward(inputIds) as tf.Tensor3D;
+      const hiddenStates: tf.Tensor3D[] = [];
+      const attentions: tf.Tensor4D[] = [];
+      const presents: KVCache = [];
+      this.layers.forEach((layer, i) => {
+        hiddenStates.push(x);
+        const [out, probs, present] = layer.forward(x, cos, sin, maskBias, past?.[i]);
+        attentions.push(probs);
+        presents.push(present);
+        x = out;
+      });
+      const lastHiddenState = this.norm.forward(x) as tf.Tensor3D;
+      hiddenStates.push(lastHiddenState);
+      return { lastHiddenState, hiddenStates, attentions, presents };
+    });
+  }
+}
+
+/** 0 where query i (position past + i) may see key j, float32's lowest value elsewhere; [1|B, 1, T, past + T]. */
+function causalBias(T: number, pastLength: number, attentionMask?: tf.Tensor2D): tf.Tensor {
+  const S = pastLength + T;
+  if (attentionMask && attentionMask.shape[1] !== S) throw new Error(`attentionMask covers ${attentionMask.shape[1]} positions; expected ${S}`);
+  return tf.tidy(() => {
+    let allowed: tf.Tensor = tf.reshape(tf.slice(tf.linalg.bandPart(tf.ones([S, S]), -1, 0), [pastLength, 0], [T, S]), [1, 1, T, S]);
+    if (attentionMask) allowed = tf.mul(allowed, tf.reshape(tf.cast(attentionMask, "float32"), [attentionMask.shape[0], 1, 1, S]));
+    return tf.mul(tf.sub(1, allowed), MASK_VALUE);
+  });
+}
+
+/** `LlamaForCausalLM` (and Phi-3 loaded into the same shape). */
+export class LlamaForCausalLM extends Module {
+  readonly config: LlamaConfig;
+  readonly model: LlamaModel;
+  readonly lm_head: Linear | null;
+
+  constructor(config: Partial<LlamaConfig> = {}, opts: { seed?: number } = {}) {
+    super();
+    this.config = llamaConfig(config);
+    const rng = new Rng(opts.seed ?? 42);
+    this.model = this.addModule("model", new LlamaModel(this.config, rng));
+    this.lm_head = this.config.tie_word_embeddings
+      ? null
+      : this.addModule("lm_head", new Linear(this.config.hidden_size, this.config.vocab_size, rng, { bias: false, std: this.config.initializer_range }));
+  }
+
+  forward(inputIds: tf.Tensor2D, opts: LlamaForwardOptions = {}): LlamaOutput {
+    return tf.tidy(() => {
+      const out = this.model.forward(inputIds, opts);
+      const [B, T, H] = out.lastHiddenState.shape;
+      const V = this.config.vocab_size;
+      const flat = tf.reshape(out.lastHiddenState, [B * T, H]);
+      const logits2d = this.lm_head ? this.lm_head.forward(flat) : tf.matMul(flat, this.model.embed_tokens.weight, false, true);
+      const logits = tf.reshape(logits2d, [B, T, V]) as tf.Tensor3D;
+      let loss: tf.Scalar | undefined;
+      if (opts.labels) {
+        const shiftedLogits = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
+        loss = crossEntropy(shiftedLogits, tf.reshape(tf.slice(opts.labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D);
+      }
+      return {
+        logits,
+        loss,
+        hiddenStates: opts.outputHiddenStates ? out.hiddenStates : undefined,
+        attentions: opts.outputAttentions ? out.attentions : undefined,
+        pastKeyValues: opts.useCache ? out.presents : undefined,
+      };
+    });
+  }
+
+  /**
+   * Loads a Llama or Phi-3 folder (config.json + safetensors). Phi-3's fused projections are split:
+   * qkv_proj rows are [q; k; v], gate_up_proj rows are [gate; up].
+   */
+  static fromPretrained(dir: string): LlamaForCausalLM {
+    const file = path.join(dir, "config.json");
+    const raw = readJson(file);
+    if (raw.model_type !== "llama" && raw.model_type !== "phi3" && raw.model_type !== undefined) {
+      throw new Error(`${file}: model_type is '${raw.model_type}', not 'llama' or 'phi3'`);
+    }
+    const ropeScaling = raw.rope_scaling as { type?: string; rope_type?: string } | null | undefined;
+    if (ropeScaling && (ropeScaling.rope_type ?? ropeScaling.type) !== "default") {
+      throw new Error(`${file}: rope_scaling ${JSON.stringify(ropeScaling)} is not supported yet (only plain RoPE)`);
+    }
+    const config: Partial<LlamaConfig> = {};
+    for (const key of Object.keys(LLAMA_DEFAULTS) as Array<keyof LlamaConfig>) {
+      if (raw[key] !== undefined) (config as Record<string, unknown>)[key] = raw[key];
+    }
+    let model: LlamaForCausalLM;
+    try {
+      model = new LlamaForCausalLM(config);
+    } catch (e) {
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+    const state = loadStateDict(dir);
+    const renamed = new Map<string, tf.Tensor>();
+    const c = model.config;
+    const d = headDim(c);
+    const kvRows = (c.num_key_value_heads ?? c.num_attention_heads) * d;
+    for (const [name, t] of state) {
+      if (/rotary_emb\.inv_freq$/.test(name) || (c.tie_word_embeddings && name === "lm_head.weight")) continue;
+      if (name.endsWith("self_attn.qkv_proj.weight")) {
+        const [q, k, v] = tf.split(t, [c.num_attention_heads * d, kvRows, kvRows], 0);
+        const base = name.replace("qkv_proj.weight", "");
+        renamed.set(`${base}q_proj.weight`, q).set(`${base}k_proj.weight`, k).set(`${base}v_proj.weight`, v);
+      } else if (name.endsWith("mlp.gate_up_proj.weight")) {
+        const [gate, up] = tf.split(t, 2, 0);
+        const base = name.replace("gate_up_proj.weight", "");
+        renamed.set(`${base}gate_proj.weight`, gate).set(`${base}up_proj.weight`, up);
+      } else {
+        renamed.set(name, t);
+      }
+    }
+    try {
+      model.loadStateDict(renamed);
+    } catch (e) {
+      model.dispose();
+      throw new Error(`${dir}: ${(e as Error).message}`);
+    } finally {
+      tf.dispose([...state.values(), ...renamed.values()]);
+    }
+    return model;
+  }
+
+  /** Writes config.json and model.safetensors in Llama's layout. */
+  savePretrained(dir: string): void {
+    saveCheckpoint(dir, this, { ...this.config, model_type: "llama", architectures: ["LlamaForCausalLM"] });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Llama (grouped-query attention, RoPE, RMSNorm, SwiGLU) and the same weights stored as Phi-3
+ * (fused projections) against an independent PyTorch implementation of HF's Llama
+ * (tests/fixtures/llama-tiny/make_reference.py), on a batch with left padding; plus the KV cache.
+ */
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LlamaForCausalLM, disposeCache, generate, initEngine, tf } from "../lib";
+
+const dir = path.join(__dirname, "fixtures", "llama-tiny");
+const ref = JSON.parse(fs.readFileSync(path.join(dir, "expected.json"), "utf8"));
+
+function maxAbsDiff(got: tf.Tensor, want: unknown): number {
+  const g = got.dataSync();
+  const w = (want as unknown[]).flat(4) as number[];
+  assert.equal(g.length, w.length, "size");
+  let m = 0;
+  for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i] - w[i]));
+  return m;
+}
+
+for (const variant of ["llama", "phi3"]) {
+  test(`${variant} checkpoint matches the PyTorch reference within 1e-4 (logits, hidden states, attentions)`, async () => {
+    await initEngine({ verbose: false });
+    const model = LlamaForCausalLM.fromPretrained(path.join(dir, variant));
+    tf.tidy(() => {
+      const out = model.forward(tf.tensor2d(ref.input_ids, undefined, "int32"), {
+        attentionMask: tf.tensor2d(ref.attention_mask, undefined, "int32"),
+        positionIds: tf.tensor2d(ref.position_ids, undefined, "int32"),
+        outputHiddenStates: true,
+        outputAttentions: true,
+      });
+      const diffs: Record<string, number> = { logits: maxAbsDiff(out.logits, ref.logits) };
+      out.hiddenStates!.forEach((h, i) => (diffs[`hidden_states[${i}]`] = maxAbsDiff(h, ref.hidden_states[i])));
+      out.attentions!.forEach((a, i) => (diffs[`attentions[${i}]`] = maxAbsDiff(a, ref.attentions[i])));
+      for (const [what, d] of Object.entries(diffs)) assert.ok(d <= 1e-4, `${what}: max abs diff ${d}`);
+    });
+    model.dispose();
+  });
+}
+
+test("Llama: KV-cache steps equal the full forward; cached greedy = uncached; save/load is bit-exact", async () => {
+  await initEngine({ verbose: false });
+  const model = LlamaForCausalLM.fromPretrained(path.join(dir, "llama"));
+  const seq = ref.input_ids[0] as number[];
+  tf.tidy(() => {
+    const full = model.forward(tf.tensor2d([seq], undefined, "int32")).logits;
+    const first = model.forward(tf.tensor2d([seq.slice(0, 5)], undefined, "int32"), { useCache: true });
+    const second = model.forward(tf.tensor2d([seq.slice(5)], undefined, "int32"), { pastKeyValues: first.pastKeyValues });
+    assert.ok(maxAbsDiff(second.logits, (tf.slice(full, [0, 5, 0], [1, 2, -1]).arraySync() as number[][][])) <= 1e-4);
+    disposeCache(first.pastKeyValues);
+  });
+  assert.deepEqual(generate(model, [1, 5, 9], { maxNewTokens: 12 }), generate(model, [1, 5, 9], { maxNewTokens: 12, useCache: false }));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "llama-"));
+  model.savePretrained(out);
+  const again = LlamaForCausalLM.fromPretrained(out);
+  const original = new Map(model.namedParameters());
+  for (const [name, p] of again.namedParameters()) assert.deepEqual(Array.from(p.dataSync()), Array.from(original.get(name)!.dataSync()), name);
+  model.dispose();
+  again.dispose();
+});
+
+test("Llama config errors are clear", () => {
+  assert.throws(() => new LlamaForCausalLM({ num_attention_heads: 6, num_key_value_heads: 4 }), /must be a multiple of num_key_value_heads \(4\)/);
+});
