@@ -36,3 +36,4 @@ export * from "./training/optim";
 export * from "./training/step";
 export * from "./training/data";
 export * from "./training/evaluate";
+export * from "./training/trainer";

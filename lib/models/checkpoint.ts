@@ -50,20 +50,24 @@ export function weightFiles(dir: string): string[] {
 /** Every tensor of a checkpoint folder as fp32 (float) or int32 tfjs tensors, by HF name. */
 export function loadStateDict(dir: string): Map<string, tf.Tensor> {
   const state = new Map<string, tf.Tensor>();
-  for (const file of weightFiles(dir)) {
-    const st = SafetensorsFile.open(file);
-    try {
-      for (const name of st.names()) {
-        if (state.has(name)) throw new SafetensorsError(file, `tensor '${name}' also appears in another shard`);
-        const t = st.tensor(name);
-        const values = t.values instanceof Uint8Array ? Int32Array.from(t.values) : t.values;
-        state.set(name, tf.tensor(values, t.shape, values instanceof Float32Array ? "float32" : "int32"));
-      }
-    } finally {
-      st.close();
-    }
-  }
+  for (const file of weightFiles(dir)) loadSafetensors(file, state);
   return state;
+}
+
+/** The tensors of one safetensors file, added to `into` (a name already there is an error). */
+export function loadSafetensors(file: string, into = new Map<string, tf.Tensor>()): Map<string, tf.Tensor> {
+  const st = SafetensorsFile.open(file);
+  try {
+    for (const name of st.names()) {
+      if (into.has(name)) throw new SafetensorsError(file, `tensor '${name}' also appears in another shard`);
+      const t = st.tensor(name);
+      const values = t.values instanceof Uint8Array ? Int32Array.from(t.values) : t.values;
+      into.set(name, tf.tensor(values, t.shape, values instanceof Float32Array ? "float32" : "int32"));
+    }
+  } finally {
+    st.close();
+  }
+  return into;
 }
 
 /** Writes `config.json` and `model.safetensors` (fp32, HF names) into `dir`, each atomically. */

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { Rng } from "../util/random";
 
 /**
  * The tfjs counterpart of PyTorch's `nn.Module`: a tree of named parameters and sub-modules.
@@ -56,6 +57,22 @@ export abstract class Module {
 
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Reseeds every random generator the model's layers hold (dropout masks), so that a training
+   * step's randomness depends only on (seed, step) and a resumed run repeats the original exactly.
+   * The generators are found as fields of the modules, wherever a layer keeps one.
+   */
+  seedDropout(seed: number): void {
+    const seen = new Set<Rng>();
+    const visit = (m: Module) => {
+      for (const value of Object.values(m)) if (value instanceof Rng) seen.add(value);
+      for (const child of m.children.values()) visit(child);
+    };
+    visit(this);
+    let i = 0;
+    for (const rng of seen) rng.reseed(seed + 7919 * i++);
   }
 
   /** Copies tensors into parameters by path; with `strict`, missing and unexpected names are errors. */

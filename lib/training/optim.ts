@@ -87,6 +87,21 @@ export class AdamW {
     return state;
   }
 
+  /** Restores moments saved by `stateTensors()` (and the step count), for resuming training. */
+  loadStateTensors(state: Map<string, tf.Tensor>, stepCount: number): void {
+    for (const slot of this.slots) {
+      for (const [suffix, variable] of [["exp_avg", slot.m], ["exp_avg_sq", slot.v]] as const) {
+        const saved = state.get(`${slot.name}.${suffix}`);
+        if (!saved) throw new Error(`optimizer state lacks '${slot.name}.${suffix}'`);
+        if (!tf.util.arraysEqual(saved.shape, variable.shape)) {
+          throw new Error(`optimizer state '${slot.name}.${suffix}' has shape [${saved.shape}], the parameter [${variable.shape}]`);
+        }
+        variable.assign(saved);
+      }
+    }
+    this.stepCount = stepCount;
+  }
+
   dispose(): void {
     for (const slot of this.slots) {
       slot.m.dispose();

@@ -9,6 +9,11 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** Restarts the sequence from `seed` (as `torch.manual_seed`). */
+  reseed(seed: number): void {
+    this.state = seed >>> 0;
+  }
+
   /** Uniform float in [0, 1). */
   random(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
