@@ -9,18 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { BertForMaskedLM, BertForSequenceClassification, initEngine, tf } from "../lib";
+import { maxAbsDiff } from "./helpers/compare";
 
 const dir = path.join(__dirname, "fixtures", "bert-tiny");
 const ref = JSON.parse(fs.readFileSync(path.join(dir, "expected.json"), "utf8"));
-
-function maxAbsDiff(got: tf.Tensor, want: unknown): number {
-  const g = got.dataSync();
-  const w = (want as unknown[]).flat(4) as number[];
-  assert.equal(g.length, w.length, "size");
-  let m = 0;
-  for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i] - w[i]));
-  return m;
-}
 
 const inputs = () => ({
   inputIds: tf.tensor2d(ref.input_ids, undefined, "int32"),

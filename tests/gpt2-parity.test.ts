@@ -8,18 +8,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { GPT2LMHeadModel, initEngine, tf } from "../lib";
+import { maxAbsDiff } from "./helpers/compare";
 
 const dir = path.join(__dirname, "fixtures", "gpt2-tiny");
 const expected = JSON.parse(fs.readFileSync(path.join(dir, "expected.json"), "utf8")).cases;
-
-function maxAbsDiff(got: tf.Tensor, want: unknown): number {
-  const g = got.dataSync();
-  const w = (want as unknown[]).flat(4) as number[];
-  assert.equal(g.length, w.length, "size");
-  let m = 0;
-  for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i] - w[i]));
-  return m;
-}
 
 for (const name of Object.keys(expected)) {
   test(`GPT-2 matches the PyTorch reference (${name}): logits, hidden states, attentions within 1e-4`, async () => {

@@ -3,11 +3,10 @@
  * embeddings, post-LayerNorm encoder layers, a pooler, and the three heads the book uses
  * (masked-LM, sequence classification, token classification).
  */
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
 import { crossEntropy } from "../training/losses";
-import { loadStateDict, readJson, saveCheckpoint } from "./checkpoint";
+import { checkConfig, loadWeights, readModelConfig, saveCheckpoint } from "./checkpoint";
 import { Activation, Embedding, LayerNorm, Linear, MASK_VALUE, activation, dropout, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { Module } from "./module";
 
@@ -57,14 +56,9 @@ export function bertConfig(overrides: Partial<BertConfig> & { num_labels?: numbe
   if (num_labels !== undefined && overrides.id2label === undefined) {
     config.id2label = Object.fromEntries(Array.from({ length: num_labels }, (_, i) => [String(i), `LABEL_${i}`]));
   }
-  const problems: string[] = [];
-  for (const key of ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] <= 0) problems.push(`${key} must be a positive integer (got ${config[key]})`);
-  }
-  if (config.hidden_size % config.num_attention_heads !== 0) {
-    problems.push(`hidden_size (${config.hidden_size}) must be divisible by num_attention_heads (${config.num_attention_heads})`);
-  }
-  if (problems.length > 0) throw new Error(`invalid BERT config: ${problems.join("; ")}`);
+  const divisible = config.hidden_size % config.num_attention_heads === 0
+    ? [] : [`hidden_size (${config.hidden_size}) must be divisible by num_attention_heads (${config.num_attention_heads})`];
+  checkConfig("BERT", config, ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size"], divisible);
   return config;
 }
 
@@ -261,34 +255,17 @@ abstract class BertPreTrained extends Module {
   }
 
   protected static configFrom(dir: string): Partial<BertConfig> {
-    const file = path.join(dir, "config.json");
-    const raw = readJson(file);
-    if (raw.model_type !== undefined && raw.model_type !== "bert") throw new Error(`${file}: model_type is '${raw.model_type}', not 'bert'`);
-    const config: Partial<BertConfig> = {};
-    for (const key of Object.keys(BERT_DEFAULTS) as Array<keyof BertConfig>) {
-      if (raw[key] !== undefined) (config as Record<string, unknown>)[key] = raw[key];
-    }
-    return config;
+    return readModelConfig(dir, ["bert"], BERT_DEFAULTS).config;
   }
 
   /** Loads weights into `model`, adding the "bert." prefix of bare BertModel checkpoints. */
   protected static loadWeights(dir: string, model: BertPreTrained, strict: boolean): void {
-    const state = loadStateDict(dir);
-    const renamed = new Map<string, tf.Tensor>();
     const ownNames = new Set(model.namedParameters().map(([n]) => n));
-    for (const [name, tensor] of state) {
-      if (BertPreTrained.ignoredKeys.test(name)) continue;
-      const full = ownNames.has(name) || name.startsWith("bert.") || name.startsWith("cls.") || name.startsWith("classifier.") ? name : `bert.${name}`;
-      renamed.set(full, tensor);
-    }
-    try {
-      model.loadStateDict(renamed, strict);
-    } catch (e) {
-      model.dispose();
-      throw new Error(`${dir}: ${(e as Error).message}`);
-    } finally {
-      tf.dispose([...state.values()]);
-    }
+    loadWeights(dir, model, (name, t) => {
+      if (BertPreTrained.ignoredKeys.test(name)) return null;
+      const known = ownNames.has(name) || /^(bert|cls|classifier)\./.test(name);
+      return [[known ? name : `bert.${name}`, t]];
+    }, strict);
   }
 }
 

@@ -80,3 +80,62 @@ export function saveCheckpoint(dir: string, model: Module, config: object, extra
   saveSafetensors(path.join(dir, "model.safetensors"), tensors, { format: "pt" });
   writeFileAtomic(path.join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
 }
+
+/**
+ * The fields of `<dir>/config.json` that a model reads (those in `defaults`; others are ignored, as
+ * HF keeps them), after checking `model_type` against the accepted ones.
+ */
+export function readModelConfig<C extends object>(dir: string, modelTypes: string[], defaults: C): { config: Partial<C>; raw: Record<string, unknown>; file: string } {
+  const file = path.join(dir, "config.json");
+  const raw = readJson(file);
+  if (raw.model_type !== undefined && !modelTypes.includes(raw.model_type as string)) {
+    throw new Error(`${file}: model_type is '${raw.model_type}', not ${modelTypes.map((t) => `'${t}'`).join(" or ")}`);
+  }
+  const config: Partial<C> = {};
+  for (const key of Object.keys(defaults)) {
+    if (raw[key] !== undefined) (config as Record<string, unknown>)[key] = raw[key];
+  }
+  return { config, raw, file };
+}
+
+/** Runs `build`, prefixing any error with the config file it came from. */
+export function buildFromConfig<M>(file: string, build: () => M): M {
+  try {
+    return build();
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Loads `<dir>`'s weights into `model`, each renamed by `rename` (null drops it; several entries
+ * split one tensor). Every loaded tensor is freed afterwards; on error the model is freed too.
+ */
+export function loadWeights(
+  dir: string,
+  model: Module,
+  rename: (name: string, tensor: tf.Tensor) => Array<[string, tf.Tensor]> | null,
+  strict = true,
+): void {
+  const state = loadStateDict(dir);
+  const renamed = new Map<string, tf.Tensor>();
+  try {
+    for (const [name, tensor] of state) for (const [newName, t] of rename(name, tensor) ?? []) renamed.set(newName, t);
+    model.loadStateDict(renamed, strict);
+  } catch (e) {
+    model.dispose();
+    throw new Error(`${dir}: ${(e as Error).message}`);
+  } finally {
+    tf.dispose([...state.values(), ...renamed.values()]);
+  }
+}
+
+/** Collects config problems: positive-integer fields, plus any `extra` messages; throws them together. */
+export function checkConfig(kind: string, config: object, positiveInts: string[], extra: string[] = []): void {
+  const values = config as Record<string, unknown>;
+  const problems = positiveInts
+    .filter((key) => !(Number.isInteger(values[key]) && (values[key] as number) > 0))
+    .map((key) => `${key} must be a positive integer (got ${values[key]})`)
+    .concat(extra);
+  if (problems.length > 0) throw new Error(`invalid ${kind} config: ${problems.join("; ")}`);
+}

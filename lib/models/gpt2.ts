@@ -5,11 +5,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
 import { crossEntropy } from "../training/losses";
-import { Activation, Conv1D, Embedding, LayerNorm, MASK_VALUE, activation, dropout, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
+import { Activation, Conv1D, Embedding, LayerNorm, activation, attentionBias, dropout, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { KVCache, LayerKV } from "./kv-cache";
 import { Module } from "./module";
-import { loadStateDict, readJson, saveCheckpoint } from "./checkpoint";
-import * as path from "node:path";
+import { buildFromConfig, checkConfig, loadWeights, readModelConfig, saveCheckpoint } from "./checkpoint";
 
 /** The fields of HF's `GPT2Config` (config.json) that the architecture reads, with HF's defaults. */
 export interface GPT2Config {
@@ -53,12 +52,8 @@ export const GPT2_DEFAULTS: GPT2Config = {
 
 export function gpt2Config(overrides: Partial<GPT2Config> = {}): GPT2Config {
   const config = { ...GPT2_DEFAULTS, ...overrides };
-  const problems: string[] = [];
-  for (const key of ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] <= 0) problems.push(`${key} must be a positive integer (got ${config[key]})`);
-  }
-  if (config.n_embd % config.n_head !== 0) problems.push(`n_embd (${config.n_embd}) must be divisible by n_head (${config.n_head})`);
-  if (problems.length > 0) throw new Error(`invalid GPT-2 config: ${problems.join("; ")}`);
+  const divisible = config.n_embd % config.n_head === 0 ? [] : [`n_embd (${config.n_embd}) must be divisible by n_head (${config.n_head})`];
+  checkConfig("GPT-2", config, ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"], divisible);
   return config;
 }
 
@@ -220,30 +215,6 @@ export class GPT2Model extends Module {
   }
 }
 
-/**
- * Additive attention bias: 0 where a query may attend, float32's lowest value where it may not
- * (future positions, and padding when a mask is given), as HF's eager attention. A query that may
- * attend nowhere (a left-padding position) then gets uniform attention, exactly as in HF.
- * With `pastLength` cached positions, query i (position past + i) sees keys 0..past + i.
- * Shape [1|B, 1, T, past + T]; an attention mask, when given, is [B, past + T].
- */
-export function attentionBias(T: number, attentionMask?: tf.Tensor2D, pastLength = 0): tf.Tensor {
-  const S = pastLength + T;
-  if (attentionMask && attentionMask.shape[1] !== S) {
-    throw new Error(`attentionMask covers ${attentionMask.shape[1]} positions; expected ${S} (past ${pastLength} + new ${T})`);
-  }
-  return tf.tidy(() => {
-    // Row i keeps columns j <= pastLength + i: a band of the [S, S] lower triangle's last T rows.
-    const causal = tf.slice(tf.linalg.bandPart(tf.ones([S, S]), -1, 0), [pastLength, 0], [T, S]);
-    let allowed: tf.Tensor = tf.reshape(causal, [1, 1, T, S]);
-    if (attentionMask) {
-      const [B] = attentionMask.shape;
-      allowed = tf.mul(allowed, tf.reshape(tf.cast(attentionMask, "float32"), [B, 1, 1, S]));
-    }
-    return tf.mul(tf.sub(1, allowed), MASK_VALUE);
-  });
-}
-
 /** `GPT2LMHeadModel`: GPT2Model plus a language-modelling head tied to `wte`. */
 export class GPT2LMHeadModel extends Module {
   readonly config: GPT2Config;
@@ -262,34 +233,12 @@ export class GPT2LMHeadModel extends Module {
    * hub's `gpt2`) load too; the causal-mask buffers old files carry are ignored.
    */
   static fromPretrained(dir: string): GPT2LMHeadModel {
-    const raw = readJson(path.join(dir, "config.json"));
-    if (raw.model_type !== undefined && raw.model_type !== "gpt2") {
-      throw new Error(`${path.join(dir, "config.json")}: model_type is '${raw.model_type}', not 'gpt2'`);
-    }
-    const config: Partial<GPT2Config> = {};
-    for (const key of Object.keys(GPT2_DEFAULTS) as Array<keyof GPT2Config>) {
-      if (raw[key] !== undefined) (config as Record<string, unknown>)[key] = raw[key];
-    }
-    let model: GPT2LMHeadModel;
-    try {
-      model = new GPT2LMHeadModel(config);
-    } catch (e) {
-      throw new Error(`${path.join(dir, "config.json")}: ${(e as Error).message}`);
-    }
-    const state = loadStateDict(dir);
-    const renamed = new Map<string, tf.Tensor>();
-    for (const [name, tensor] of state) {
-      if (/\.attn\.(masked_)?bias$/.test(name) || name === "lm_head.weight") continue; // buffers; the tied head
-      renamed.set(name.startsWith("transformer.") ? name : `transformer.${name}`, tensor);
-    }
-    try {
-      model.loadStateDict(renamed);
-    } catch (e) {
-      model.dispose();
-      throw new Error(`${dir}: ${(e as Error).message}`);
-    } finally {
-      tf.dispose([...state.values()]);
-    }
+    const { config, file } = readModelConfig(dir, ["gpt2"], GPT2_DEFAULTS);
+    const model = buildFromConfig(file, () => new GPT2LMHeadModel(config));
+    loadWeights(dir, model, (name, t) =>
+      // Mask buffers of old files and the tied head are not parameters.
+      /\.attn\.(masked_)?bias$/.test(name) || name === "lm_head.weight" ? null : [[name.startsWith("transformer.") ? name : `transformer.${name}`, t]],
+    );
     return model;
   }
 

@@ -151,3 +151,27 @@ export function scaledDotProductAttention(
 
 /** float32's lowest value: HF's `torch.finfo(dtype).min` mask value. */
 export const MASK_VALUE = -3.4028234663852886e38;
+
+/**
+ * Additive attention bias: 0 where a query may attend, float32's lowest value where it may not
+ * (future positions, and padding when a mask is given), as HF's eager attention. A query that may
+ * attend nowhere (a left-padding position) then gets uniform attention, exactly as in HF.
+ * With `pastLength` cached positions, query i (position past + i) sees keys 0..past + i.
+ * Shape [1|B, 1, T, past + T]; an attention mask, when given, is [B, past + T].
+ */
+export function attentionBias(T: number, attentionMask?: tf.Tensor2D, pastLength = 0): tf.Tensor {
+  const S = pastLength + T;
+  if (attentionMask && attentionMask.shape[1] !== S) {
+    throw new Error(`attentionMask covers ${attentionMask.shape[1]} positions; expected ${S} (past ${pastLength} + new ${T})`);
+  }
+  return tf.tidy(() => {
+    // Row i keeps columns j <= pastLength + i: a band of the [S, S] lower triangle's last T rows.
+    const causal = tf.slice(tf.linalg.bandPart(tf.ones([S, S]), -1, 0), [pastLength, 0], [T, S]);
+    let allowed: tf.Tensor = tf.reshape(causal, [1, 1, T, S]);
+    if (attentionMask) {
+      const [B] = attentionMask.shape;
+      allowed = tf.mul(allowed, tf.reshape(tf.cast(attentionMask, "float32"), [B, 1, 1, S]));
+    }
+    return tf.mul(tf.sub(1, allowed), MASK_VALUE);
+  });
+}

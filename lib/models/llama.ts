@@ -4,12 +4,11 @@
  * enough for TinyLlama. Phi-3 checkpoints load too: their fused `qkv_proj` / `gate_up_proj` weights
  * are split into Llama's projections.
  */
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
 import { crossEntropy } from "../training/losses";
-import { loadStateDict, readJson, saveCheckpoint } from "./checkpoint";
-import { Activation, Embedding, Linear, MASK_VALUE, activation, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
+import { buildFromConfig, checkConfig, loadWeights, readModelConfig, saveCheckpoint } from "./checkpoint";
+import { Activation, Embedding, Linear, activation, attentionBias, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { KVCache, LayerKV } from "./kv-cache";
 import { Module } from "./module";
 
@@ -64,16 +63,13 @@ export const LLAMA_DEFAULTS: LlamaConfig = {
 export function llamaConfig(overrides: Partial<LlamaConfig> = {}): LlamaConfig {
   const config = { ...LLAMA_DEFAULTS, ...overrides };
   const problems: string[] = [];
-  for (const key of ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "max_position_embeddings"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] <= 0) problems.push(`${key} must be a positive integer (got ${config[key]})`);
-  }
   const kv = config.num_key_value_heads ?? config.num_attention_heads;
   if (config.num_attention_heads % kv !== 0) problems.push(`num_attention_heads (${config.num_attention_heads}) must be a multiple of num_key_value_heads (${kv})`);
   if (config.head_dim === null && config.hidden_size % config.num_attention_heads !== 0) {
     problems.push(`hidden_size (${config.hidden_size}) must be divisible by num_attention_heads (${config.num_attention_heads})`);
   }
   if ((config.head_dim ?? config.hidden_size / config.num_attention_heads) % 2 !== 0) problems.push("the head dimension must be even for RoPE");
-  if (problems.length > 0) throw new Error(`invalid Llama config: ${problems.join("; ")}`);
+  checkConfig("Llama", config, ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "max_position_embeddings"], problems);
   return config;
 }
 
@@ -240,7 +236,7 @@ export class LlamaModel extends Module {
     return tf.tidy(() => {
       const positions = opts.positionIds ?? (tf.tile(tf.reshape(tf.range(pastLength, pastLength + T, 1, "int32"), [1, T]), [B, 1]) as tf.Tensor2D);
       const [cos, sin] = rotaryCosSin(positions, headDim(this.config), this.config.rope_theta);
-      const maskBias = causalBias(T, pastLength, opts.attentionMask);
+      const maskBias = attentionBias(T, opts.attentionMask, pastLength);
       let x = this.embed_tokens.forward(inputIds) as tf.Tensor3D;
       const hiddenStates: tf.Tensor3D[] = [];
       const attentions: tf.Tensor4D[] = [];
@@ -257,17 +253,6 @@ export class LlamaModel extends Module {
       return { lastHiddenState, hiddenStates, attentions, presents };
     });
   }
-}
-
-/** 0 where query i (position past + i) may see key j, float32's lowest value elsewhere; [1|B, 1, T, past + T]. */
-function causalBias(T: number, pastLength: number, attentionMask?: tf.Tensor2D): tf.Tensor {
-  const S = pastLength + T;
-  if (attentionMask && attentionMask.shape[1] !== S) throw new Error(`attentionMask covers ${attentionMask.shape[1]} positions; expected ${S}`);
-  return tf.tidy(() => {
-    let allowed: tf.Tensor = tf.reshape(tf.slice(tf.linalg.bandPart(tf.ones([S, S]), -1, 0), [pastLength, 0], [T, S]), [1, 1, T, S]);
-    if (attentionMask) allowed = tf.mul(allowed, tf.reshape(tf.cast(attentionMask, "float32"), [attentionMask.shape[0], 1, 1, S]));
-    return tf.mul(tf.sub(1, allowed), MASK_VALUE);
-  });
 }
 
 /** `LlamaForCausalLM` (and Phi-3 loaded into the same shape). */
@@ -314,52 +299,29 @@ export class LlamaForCausalLM extends Module {
    * qkv_proj rows are [q; k; v], gate_up_proj rows are [gate; up].
    */
   static fromPretrained(dir: string): LlamaForCausalLM {
-    const file = path.join(dir, "config.json");
-    const raw = readJson(file);
-    if (raw.model_type !== "llama" && raw.model_type !== "phi3" && raw.model_type !== undefined) {
-      throw new Error(`${file}: model_type is '${raw.model_type}', not 'llama' or 'phi3'`);
-    }
+    const { config, raw, file } = readModelConfig(dir, ["llama", "phi3"], LLAMA_DEFAULTS);
     const ropeScaling = raw.rope_scaling as { type?: string; rope_type?: string } | null | undefined;
     if (ropeScaling && (ropeScaling.rope_type ?? ropeScaling.type) !== "default") {
       throw new Error(`${file}: rope_scaling ${JSON.stringify(ropeScaling)} is not supported yet (only plain RoPE)`);
     }
-    const config: Partial<LlamaConfig> = {};
-    for (const key of Object.keys(LLAMA_DEFAULTS) as Array<keyof LlamaConfig>) {
-      if (raw[key] !== undefined) (config as Record<string, unknown>)[key] = raw[key];
-    }
-    let model: LlamaForCausalLM;
-    try {
-      model = new LlamaForCausalLM(config);
-    } catch (e) {
-      throw new Error(`${file}: ${(e as Error).message}`);
-    }
-    const state = loadStateDict(dir);
-    const renamed = new Map<string, tf.Tensor>();
+    const model = buildFromConfig(file, () => new LlamaForCausalLM(config));
     const c = model.config;
     const d = headDim(c);
     const kvRows = (c.num_key_value_heads ?? c.num_attention_heads) * d;
-    for (const [name, t] of state) {
-      if (/rotary_emb\.inv_freq$/.test(name) || (c.tie_word_embeddings && name === "lm_head.weight")) continue;
+    loadWeights(dir, model, (name, t) => {
+      if (/rotary_emb\.inv_freq$/.test(name) || (c.tie_word_embeddings && name === "lm_head.weight")) return null;
       if (name.endsWith("self_attn.qkv_proj.weight")) {
         const [q, k, v] = tf.split(t, [c.num_attention_heads * d, kvRows, kvRows], 0);
         const base = name.replace("qkv_proj.weight", "");
-        renamed.set(`${base}q_proj.weight`, q).set(`${base}k_proj.weight`, k).set(`${base}v_proj.weight`, v);
-      } else if (name.endsWith("mlp.gate_up_proj.weight")) {
+        return [[`${base}q_proj.weight`, q], [`${base}k_proj.weight`, k], [`${base}v_proj.weight`, v]];
+      }
+      if (name.endsWith("mlp.gate_up_proj.weight")) {
         const [gate, up] = tf.split(t, 2, 0);
         const base = name.replace("gate_up_proj.weight", "");
-        renamed.set(`${base}gate_proj.weight`, gate).set(`${base}up_proj.weight`, up);
-      } else {
-        renamed.set(name, t);
+        return [[`${base}gate_proj.weight`, gate], [`${base}up_proj.weight`, up]];
       }
-    }
-    try {
-      model.loadStateDict(renamed);
-    } catch (e) {
-      model.dispose();
-      throw new Error(`${dir}: ${(e as Error).message}`);
-    } finally {
-      tf.dispose([...state.values(), ...renamed.values()]);
-    }
+      return [[name, t]];
+    });
     return model;
   }
 
