@@ -1,9 +1,11 @@
 /** `npm run bench -- <name> [flags]`: runs one benchmark and prints its result as one JSON line. */
 import { generateBench } from "./generate";
+import { bpeTrainBench } from "./bpe-train";
 import { trainStepBench } from "./train-step";
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   "train-step": trainStepBench,
+  "bpe-train": bpeTrainBench,
   generate: generateBench,
 };
 

@@ -16,11 +16,13 @@ export * from "./hub/pipeline";
 
 // Chapter 2: tokens
 export * from "./tokenizers/char";
+export * from "./tokenizers/train";
 
 // Chapter 3: inside a language model
 export * from "./models/module";
 export * from "./models/layers";
 export * from "./models/kv-cache";
+export * from "./models/outputs";
 export * from "./models/gpt2";
 export * from "./models/bert";
 export * from "./models/llama";

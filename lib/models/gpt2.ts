@@ -4,9 +4,10 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
-import { crossEntropy } from "../training/losses";
+import { causalLMLoss } from "../training/losses";
 import { Activation, Conv1D, Embedding, LayerNorm, activation, attentionBias, dropout, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { KVCache, LayerKV } from "./kv-cache";
+import { BaseModelOutput, CausalLMOutput, ForwardOptions } from "./outputs";
 import { Module } from "./module";
 import { buildFromConfig, checkConfig, loadWeights, readModelConfig, saveCheckpoint } from "./checkpoint";
 
@@ -55,40 +56,6 @@ export function gpt2Config(overrides: Partial<GPT2Config> = {}): GPT2Config {
   const divisible = config.n_embd % config.n_head === 0 ? [] : [`n_embd (${config.n_embd}) must be divisible by n_head (${config.n_head})`];
   checkConfig("GPT-2", config, ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"], divisible);
   return config;
-}
-
-export interface ForwardOptions {
-  /** 1 for real tokens, 0 for padding, shape [batch, seq]. */
-  attentionMask?: tf.Tensor2D;
-  /** Positions [batch, seq]; default 0..seq-1 (left-padded batches pass their own, as HF's generate does). */
-  positionIds?: tf.Tensor2D;
-  /** Targets as in HF: the model shifts them left by one; -100 is ignored. */
-  labels?: tf.Tensor2D;
-  /** Return the input of every block and the final normalised output (n_layer + 1 tensors), as HF. */
-  outputHiddenStates?: boolean;
-  /** Return every layer's attention probabilities [batch, heads, seq, past + seq]. */
-  outputAttentions?: boolean;
-  /** Keys and values of earlier positions (from a previous call's `pastKeyValues`). */
-  pastKeyValues?: KVCache;
-  /** Return the keys and values of all positions so far, for the next call. */
-  useCache?: boolean;
-}
-
-
-
-export interface BaseModelOutput {
-  lastHiddenState: tf.Tensor3D;
-  hiddenStates?: tf.Tensor3D[];
-  attentions?: tf.Tensor4D[];
-  pastKeyValues?: KVCache;
-}
-
-export interface CausalLMOutput {
-  logits: tf.Tensor3D;
-  loss?: tf.Scalar;
-  hiddenStates?: tf.Tensor3D[];
-  attentions?: tf.Tensor4D[];
-  pastKeyValues?: KVCache;
 }
 
 class GPT2Attention extends Module {
@@ -255,12 +222,8 @@ export class GPT2LMHeadModel extends Module {
         tf.matMul(tf.reshape(hidden, [B * T, C]), this.transformer.wte.weight, false, true),
         [B, T, this.config.vocab_size],
       ) as tf.Tensor3D;
-      if (!opts.labels) return { logits, hiddenStates, attentions, pastKeyValues };
-      // Position t predicts token t + 1, as HF shifts inside the model.
-      const V = this.config.vocab_size;
-      const shiftedLogits = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
-      const shiftedLabels = tf.reshape(tf.slice(opts.labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
-      return { logits, loss: crossEntropy(shiftedLogits, shiftedLabels), hiddenStates, attentions, pastKeyValues };
+      const loss = opts.labels ? causalLMLoss(logits, opts.labels) : undefined;
+      return { logits, loss, hiddenStates, attentions, pastKeyValues };
     });
   }
 }

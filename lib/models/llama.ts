@@ -6,10 +6,11 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
-import { crossEntropy } from "../training/losses";
+import { causalLMLoss } from "../training/losses";
 import { buildFromConfig, checkConfig, loadWeights, readModelConfig, saveCheckpoint } from "./checkpoint";
 import { Activation, Embedding, Linear, activation, attentionBias, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { KVCache, LayerKV } from "./kv-cache";
+import { CausalLMOutput, ForwardOptions } from "./outputs";
 import { Module } from "./module";
 
 /** The fields of HF's `LlamaConfig` the architecture reads, with HF's defaults. */
@@ -196,25 +197,6 @@ class LlamaDecoderLayer extends Module {
   }
 }
 
-export interface LlamaForwardOptions {
-  attentionMask?: tf.Tensor2D;
-  positionIds?: tf.Tensor2D;
-  labels?: tf.Tensor2D;
-  outputHiddenStates?: boolean;
-  outputAttentions?: boolean;
-  pastKeyValues?: KVCache;
-  useCache?: boolean;
-}
-
-export interface LlamaOutput {
-  logits: tf.Tensor3D;
-  loss?: tf.Scalar;
-  /** The input of every layer and the final normalised output (num_hidden_layers + 1), as HF. */
-  hiddenStates?: tf.Tensor3D[];
-  attentions?: tf.Tensor4D[];
-  pastKeyValues?: KVCache;
-}
-
 /** `LlamaModel`: token embeddings, the decoder layers and the final RMSNorm. */
 export class LlamaModel extends Module {
   readonly embed_tokens: Embedding;
@@ -228,7 +210,7 @@ export class LlamaModel extends Module {
     this.norm = this.addModule("norm", new RMSNorm(config.hidden_size, config.rms_norm_eps));
   }
 
-  forward(inputIds: tf.Tensor2D, opts: LlamaForwardOptions = {}): { lastHiddenState: tf.Tensor3D; hiddenStates: tf.Tensor3D[]; attentions: tf.Tensor4D[]; presents: KVCache } {
+  forward(inputIds: tf.Tensor2D, opts: ForwardOptions = {}): { lastHiddenState: tf.Tensor3D; hiddenStates: tf.Tensor3D[]; attentions: tf.Tensor4D[]; presents: KVCache } {
     const [B, T] = inputIds.shape;
     const past = opts.pastKeyValues;
     const pastLength = past && past.length > 0 ? past[0].key.shape[2] : 0;
@@ -271,7 +253,7 @@ export class LlamaForCausalLM extends Module {
       : this.addModule("lm_head", new Linear(this.config.hidden_size, this.config.vocab_size, rng, { bias: false, std: this.config.initializer_range }));
   }
 
-  forward(inputIds: tf.Tensor2D, opts: LlamaForwardOptions = {}): LlamaOutput {
+  forward(inputIds: tf.Tensor2D, opts: ForwardOptions = {}): CausalLMOutput {
     return tf.tidy(() => {
       const out = this.model.forward(inputIds, opts);
       const [B, T, H] = out.lastHiddenState.shape;
@@ -279,14 +261,9 @@ export class LlamaForCausalLM extends Module {
       const flat = tf.reshape(out.lastHiddenState, [B * T, H]);
       const logits2d = this.lm_head ? this.lm_head.forward(flat) : tf.matMul(flat, this.model.embed_tokens.weight, false, true);
       const logits = tf.reshape(logits2d, [B, T, V]) as tf.Tensor3D;
-      let loss: tf.Scalar | undefined;
-      if (opts.labels) {
-        const shiftedLogits = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
-        loss = crossEntropy(shiftedLogits, tf.reshape(tf.slice(opts.labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D);
-      }
       return {
         logits,
-        loss,
+        loss: opts.labels ? causalLMLoss(logits, opts.labels) : undefined,
         hiddenStates: opts.outputHiddenStates ? out.hiddenStates : undefined,
         attentions: opts.outputAttentions ? out.attentions : undefined,
         pastKeyValues: opts.useCache ? out.presents : undefined,

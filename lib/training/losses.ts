@@ -42,3 +42,13 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
     return softTargetCrossEntropySum(logits, target) as tf.Scalar;
   });
 }
+
+/** A causal LM's loss as HF computes it inside the model: position t predicts label t + 1. */
+export function causalLMLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const [B, T, V] = logits.shape;
+    const shiftedLogits = tf.reshape(tf.slice(logits, [0, 0, 0], [B, T - 1, V]), [-1, V]) as tf.Tensor2D;
+    const shiftedLabels = tf.reshape(tf.slice(labels, [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
+    return crossEntropy(shiftedLogits, shiftedLabels);
+  });
+}
