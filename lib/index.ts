@@ -12,11 +12,14 @@ export * from "./util/stats";
 export * from "./notebook";
 export * from "./viz";
 export * from "./data";
-export * from "./hub/pipeline";
+export * from "./hub";
 
 // Chapter 2: tokens
 export * from "./tokenizers/char";
 export * from "./tokenizers/train";
+export * from "./tokenizers/hf";
+export * from "./tokenizers/validate";
+export * from "./tokenizers/view";
 
 // Chapter 3: inside a language model
 export * from "./models/module";
