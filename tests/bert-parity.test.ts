@@ -22,7 +22,7 @@ const inputs = () => ({
 
 test("BertForMaskedLM matches the PyTorch reference within 1e-4 (hidden states, attentions, logits)", async () => {
   await initEngine({ verbose: false });
-  const model = BertForMaskedLM.fromPretrained(path.join(dir, "mlm"));
+  const model = BertForMaskedLM.fromFolder(path.join(dir, "mlm"));
   tf.tidy(() => {
     const out = model.forward({ ...inputs(), outputHiddenStates: true, outputAttentions: true });
     const diffs: Record<string, number> = { logits: maxAbsDiff(out.logits, ref.mlm_logits), last: maxAbsDiff(out.lastHiddenState, ref.last_hidden_state) };
@@ -36,7 +36,7 @@ test("BertForMaskedLM matches the PyTorch reference within 1e-4 (hidden states, 
 
 test("BertForSequenceClassification matches the reference (pooler, logits) and keeps id2label", async () => {
   await initEngine({ verbose: false });
-  const model = BertForSequenceClassification.fromPretrained(path.join(dir, "seqcls"));
+  const model = BertForSequenceClassification.fromFolder(path.join(dir, "seqcls"));
   assert.deepEqual(model.config.id2label, { "0": "neg", "1": "neu", "2": "pos" });
   tf.tidy(() => {
     const out = model.forward(inputs());
@@ -46,7 +46,7 @@ test("BertForSequenceClassification matches the reference (pooler, logits) and k
   // Saved and reloaded bit-exactly.
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "bert-"));
   model.savePretrained(out);
-  const again = BertForSequenceClassification.fromPretrained(out);
+  const again = BertForSequenceClassification.fromFolder(out);
   const original = new Map(model.namedParameters());
   for (const [name, p] of again.namedParameters()) assert.deepEqual(Array.from(p.dataSync()), Array.from(original.get(name)!.dataSync()), name);
   model.dispose();
@@ -56,7 +56,7 @@ test("BertForSequenceClassification matches the reference (pooler, logits) and k
 test("BERT config errors name the field; the MLM loss is the mean over masked positions", async () => {
   assert.throws(() => new BertForMaskedLM({ hidden_size: 10, num_attention_heads: 4 }), /hidden_size \(10\) must be divisible by num_attention_heads \(4\)/);
   await initEngine({ verbose: false });
-  const model = BertForMaskedLM.fromPretrained(path.join(dir, "mlm"));
+  const model = BertForMaskedLM.fromFolder(path.join(dir, "mlm"));
   tf.tidy(() => {
     const labels = ref.input_ids.map((row: number[]) => row.map((id: number, j: number) => (j === 2 ? id : -100)));
     const out = model.forward({ ...inputs(), labels: tf.tensor2d(labels, undefined, "int32") });

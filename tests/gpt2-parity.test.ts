@@ -16,7 +16,7 @@ const expected = JSON.parse(fs.readFileSync(path.join(dir, "expected.json"), "ut
 for (const name of Object.keys(expected)) {
   test(`GPT-2 matches the PyTorch reference (${name}): logits, hidden states, attentions within 1e-4`, async () => {
     await initEngine({ verbose: false });
-    const model = GPT2LMHeadModel.fromPretrained(dir);
+    const model = GPT2LMHeadModel.fromFolder(dir);
     const ref = expected[name];
     tf.tidy(() => {
       const out = model.forward(tf.tensor2d(ref.input_ids, undefined, "int32"), {

@@ -128,7 +128,7 @@ test("GPT-2 savePretrained / fromPretrained reloads bit-exactly, and bare GPT2Mo
   const config = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
   assert.equal(config.model_type, "gpt2");
   assert.deepEqual(config.architectures, ["GPT2LMHeadModel"]);
-  const loaded = GPT2LMHeadModel.fromPretrained(dir);
+  const loaded = GPT2LMHeadModel.fromFolder(dir);
   const original = new Map(model.namedParameters());
   for (const [name, p] of loaded.namedParameters()) {
     assert.deepEqual(Array.from(p.dataSync()), Array.from(original.get(name)!.dataSync()), name);
@@ -140,15 +140,15 @@ test("GPT-2 savePretrained / fromPretrained reloads bit-exactly, and bare GPT2Mo
   const bareDir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-bare-"));
   saveSafetensors(path.join(bareDir, "model.safetensors"), bare);
   fs.writeFileSync(path.join(bareDir, "config.json"), JSON.stringify({ model_type: "gpt2", ...tiny }));
-  const fromBare = GPT2LMHeadModel.fromPretrained(bareDir);
+  const fromBare = GPT2LMHeadModel.fromFolder(bareDir);
   const ids = tf.tensor2d([[1, 2, 3]], undefined, "int32");
   const [a, b] = tf.tidy(() => [model.forward(ids).logits.dataSync(), fromBare.forward(ids).logits.dataSync()]);
   assert.deepEqual(Array.from(a), Array.from(b));
   // A config that contradicts the weights is a clear error naming the folder.
   fs.writeFileSync(path.join(bareDir, "config.json"), JSON.stringify({ model_type: "gpt2", ...tiny, n_embd: 16 }));
-  assert.throws(() => GPT2LMHeadModel.fromPretrained(bareDir), /gpt2-bare-.*shape \[11,8\] does not match the model's \[11,16\]/);
+  assert.throws(() => GPT2LMHeadModel.fromFolder(bareDir), /gpt2-bare-.*shape \[11,8\] does not match the model's \[11,16\]/);
   fs.writeFileSync(path.join(bareDir, "config.json"), JSON.stringify({ model_type: "bert" }));
-  assert.throws(() => GPT2LMHeadModel.fromPretrained(bareDir), /config.json: model_type is 'bert', not 'gpt2'/);
+  assert.throws(() => GPT2LMHeadModel.fromFolder(bareDir), /config.json: model_type is 'bert', not 'gpt2'/);
   [model, loaded, fromBare].forEach((m) => m.dispose());
   ids.dispose();
 });

@@ -17,7 +17,7 @@ const ref = JSON.parse(fs.readFileSync(path.join(dir, "expected.json"), "utf8"))
 for (const variant of ["llama", "phi3"]) {
   test(`${variant} checkpoint matches the PyTorch reference within 1e-4 (logits, hidden states, attentions)`, async () => {
     await initEngine({ verbose: false });
-    const model = LlamaForCausalLM.fromPretrained(path.join(dir, variant));
+    const model = LlamaForCausalLM.fromFolder(path.join(dir, variant));
     tf.tidy(() => {
       const out = model.forward(tf.tensor2d(ref.input_ids, undefined, "int32"), {
         attentionMask: tf.tensor2d(ref.attention_mask, undefined, "int32"),
@@ -36,7 +36,7 @@ for (const variant of ["llama", "phi3"]) {
 
 test("Llama: KV-cache steps equal the full forward; cached greedy = uncached; save/load is bit-exact", async () => {
   await initEngine({ verbose: false });
-  const model = LlamaForCausalLM.fromPretrained(path.join(dir, "llama"));
+  const model = LlamaForCausalLM.fromFolder(path.join(dir, "llama"));
   const seq = ref.input_ids[0] as number[];
   tf.tidy(() => {
     const full = model.forward(tf.tensor2d([seq], undefined, "int32")).logits;
@@ -48,7 +48,7 @@ test("Llama: KV-cache steps equal the full forward; cached greedy = uncached; sa
   assert.deepEqual(generate(model, [1, 5, 9], { maxNewTokens: 12 }), generate(model, [1, 5, 9], { maxNewTokens: 12, useCache: false }));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "llama-"));
   model.savePretrained(out);
-  const again = LlamaForCausalLM.fromPretrained(out);
+  const again = LlamaForCausalLM.fromFolder(out);
   const original = new Map(model.namedParameters());
   for (const [name, p] of again.namedParameters()) assert.deepEqual(Array.from(p.dataSync()), Array.from(original.get(name)!.dataSync()), name);
   model.dispose();

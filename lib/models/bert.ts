@@ -6,7 +6,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
 import { crossEntropy } from "../training/losses";
-import { checkConfig, loadWeights, readModelConfig, saveCheckpoint } from "./checkpoint";
+import { HubDownloadOptions } from "../hub/download";
+import { checkConfig, loadWeights, readModelConfig, resolveCheckpoint, saveCheckpoint } from "./checkpoint";
 import { Activation, Embedding, LayerNorm, Linear, MASK_VALUE, activation, dropout, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { Module } from "./module";
 
@@ -287,7 +288,11 @@ export class BertForMaskedLM extends BertPreTrained {
     this.addModule("cls", new Group()).add("predictions", predictions);
   }
 
-  static fromPretrained(dir: string): BertForMaskedLM {
+  static async fromPretrained(idOrPath: string, opts: HubDownloadOptions = {}): Promise<BertForMaskedLM> {
+    return BertForMaskedLM.fromFolder(await resolveCheckpoint(idOrPath, opts));
+  }
+
+  static fromFolder(dir: string): BertForMaskedLM {
     const model = new BertForMaskedLM(BertPreTrained.configFrom(dir));
     BertPreTrained.loadWeights(dir, model, true);
     return model;
@@ -326,7 +331,11 @@ export class BertForSequenceClassification extends BertPreTrained {
   }
 
   /** Loads an HF folder; a checkpoint without a classifier (a bare encoder) gets a fresh head, as HF warns and does. */
-  static fromPretrained(dir: string, overrides: { num_labels?: number; id2label?: Record<string, string> } = {}): BertForSequenceClassification {
+  static async fromPretrained(idOrPath: string, overrides: { num_labels?: number; id2label?: Record<string, string> } = {}, opts: HubDownloadOptions = {}): Promise<BertForSequenceClassification> {
+    return BertForSequenceClassification.fromFolder(await resolveCheckpoint(idOrPath, opts), overrides);
+  }
+
+  static fromFolder(dir: string, overrides: { num_labels?: number; id2label?: Record<string, string> } = {}): BertForSequenceClassification {
     const model = new BertForSequenceClassification({ ...BertPreTrained.configFrom(dir), ...overrides });
     BertPreTrained.loadWeights(dir, model, false);
     return model;
@@ -359,7 +368,11 @@ export class BertForTokenClassification extends BertPreTrained {
     this.dropoutRng = new Rng((opts.seed ?? 42) + 2);
   }
 
-  static fromPretrained(dir: string, overrides: { num_labels?: number; id2label?: Record<string, string> } = {}): BertForTokenClassification {
+  static async fromPretrained(idOrPath: string, overrides: { num_labels?: number; id2label?: Record<string, string> } = {}, opts: HubDownloadOptions = {}): Promise<BertForTokenClassification> {
+    return BertForTokenClassification.fromFolder(await resolveCheckpoint(idOrPath, opts), overrides);
+  }
+
+  static fromFolder(dir: string, overrides: { num_labels?: number; id2label?: Record<string, string> } = {}): BertForTokenClassification {
     const model = new BertForTokenClassification({ ...BertPreTrained.configFrom(dir), ...overrides });
     BertPreTrained.loadWeights(dir, model, false);
     return model;

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { HubDownloadOptions, resolveModelFolder } from "../hub/download";
 import { Module } from "./module";
 import { SafetensorsError, SafetensorsFile, TensorToSave, saveSafetensors, writeFileAtomic } from "./safetensors";
 
@@ -138,4 +139,20 @@ export function checkConfig(kind: string, config: object, positiveInts: string[]
     .map((key) => `${key} must be a positive integer (got ${values[key]})`)
     .concat(extra);
   if (problems.length > 0) throw new Error(`invalid ${kind} config: ${problems.join("; ")}`);
+}
+
+/**
+ * The local folder of a checkpoint given a folder path or a hub repo id: config.json and the
+ * safetensors weights (one file, or the shards of model.safetensors.index.json) are downloaded into
+ * the hub cache when needed. A repo with only pytorch_model.bin (a pickle) is refused: never executed.
+ */
+export async function resolveCheckpoint(idOrPath: string, opts: HubDownloadOptions = {}): Promise<string> {
+  const optional = (name: string) => ({ name, optional: true });
+  const folder = await resolveModelFolder(idOrPath, ["config.json", optional("model.safetensors"), optional("model.safetensors.index.json"), optional("generation_config.json")], opts);
+  if (fs.existsSync(path.join(folder, "model.safetensors"))) return folder;
+  if (!fs.existsSync(path.join(folder, "model.safetensors.index.json"))) {
+    throw new Error(`${idOrPath}: no model.safetensors or model.safetensors.index.json (pickled pytorch_model.bin files are never loaded)`);
+  }
+  const shards = weightFiles(folder).map((f) => path.basename(f));
+  return resolveModelFolder(idOrPath, ["config.json", "model.safetensors.index.json", ...shards], opts);
 }

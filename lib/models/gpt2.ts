@@ -9,7 +9,8 @@ import { Activation, Conv1D, Embedding, LayerNorm, activation, attentionBias, dr
 import { KVCache, LayerKV } from "./kv-cache";
 import { BaseModelOutput, CausalLMOutput, ForwardOptions } from "./outputs";
 import { Module } from "./module";
-import { buildFromConfig, checkConfig, loadWeights, readModelConfig, saveCheckpoint } from "./checkpoint";
+import { HubDownloadOptions } from "../hub/download";
+import { buildFromConfig, checkConfig, loadWeights, readModelConfig, resolveCheckpoint, saveCheckpoint } from "./checkpoint";
 
 /** The fields of HF's `GPT2Config` (config.json) that the architecture reads, with HF's defaults. */
 export interface GPT2Config {
@@ -199,7 +200,12 @@ export class GPT2LMHeadModel extends Module {
    * or by `savePretrained`. Checkpoints of the bare GPT2Model (names without "transformer.", as the
    * hub's `gpt2`) load too; the causal-mask buffers old files carry are ignored.
    */
-  static fromPretrained(dir: string): GPT2LMHeadModel {
+  static async fromPretrained(idOrPath: string, opts: HubDownloadOptions = {}): Promise<GPT2LMHeadModel> {
+    return GPT2LMHeadModel.fromFolder(await resolveCheckpoint(idOrPath, opts));
+  }
+
+  /** `fromPretrained` for a local folder, synchronously. */
+  static fromFolder(dir: string): GPT2LMHeadModel {
     const { config, file } = readModelConfig(dir, ["gpt2"], GPT2_DEFAULTS);
     const model = buildFromConfig(file, () => new GPT2LMHeadModel(config));
     loadWeights(dir, model, (name, t) =>

@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
 import { causalLMLoss } from "../training/losses";
-import { buildFromConfig, checkConfig, loadWeights, readModelConfig, saveCheckpoint } from "./checkpoint";
+import { HubDownloadOptions } from "../hub/download";
+import { buildFromConfig, checkConfig, loadWeights, readModelConfig, resolveCheckpoint, saveCheckpoint } from "./checkpoint";
 import { Activation, Embedding, Linear, activation, attentionBias, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { KVCache, LayerKV } from "./kv-cache";
 import { CausalLMOutput, ForwardOptions } from "./outputs";
@@ -275,7 +276,12 @@ export class LlamaForCausalLM extends Module {
    * Loads a Llama or Phi-3 folder (config.json + safetensors). Phi-3's fused projections are split:
    * qkv_proj rows are [q; k; v], gate_up_proj rows are [gate; up].
    */
-  static fromPretrained(dir: string): LlamaForCausalLM {
+  static async fromPretrained(idOrPath: string, opts: HubDownloadOptions = {}): Promise<LlamaForCausalLM> {
+    return LlamaForCausalLM.fromFolder(await resolveCheckpoint(idOrPath, opts));
+  }
+
+  /** `fromPretrained` for a local folder, synchronously. */
+  static fromFolder(dir: string): LlamaForCausalLM {
     const { config, raw, file } = readModelConfig(dir, ["llama", "phi3"], LLAMA_DEFAULTS);
     const ropeScaling = raw.rope_scaling as { type?: string; rope_type?: string } | null | undefined;
     if (ropeScaling && (ropeScaling.rope_type ?? ropeScaling.type) !== "default") {
