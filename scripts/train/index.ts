@@ -1,0 +1,27 @@
+/** `npm run train -- <name> [--steps N] [--out DIR]`: trains one of the lib's own models into data/models/<name>. */
+import * as path from "node:path";
+import { dataDir } from "hands-on-llm";
+import { trainGpt2Austen } from "./gpt2-austen";
+
+const recipes: Record<string, (outDir: string, steps?: number) => Promise<Record<string, unknown>>> = {
+  "gpt2-austen": trainGpt2Austen,
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const recipe = recipes[name];
+  if (!recipe) {
+    console.error(`usage: npm run train -- <${Object.keys(recipes).join("|")}> [--steps N] [--out DIR]`);
+    process.exit(2);
+  }
+  const flag = (f: string) => (args.indexOf(f) >= 0 ? args[args.indexOf(f) + 1] : undefined);
+  const outDir = flag("--out") ?? path.join(dataDir(), "models", name);
+  const steps = flag("--steps") ? Number(flag("--steps")) : undefined;
+  const card = await recipe(outDir, steps);
+  console.log(JSON.stringify({ model: name, outDir, ...card }));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});
