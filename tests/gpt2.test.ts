@@ -152,3 +152,13 @@ test("GPT-2 savePretrained / fromPretrained reloads bit-exactly, and bare GPT2Mo
   [model, loaded, fromBare].forEach((m) => m.dispose());
   ids.dispose();
 });
+
+test("toString prints the module tree as PyTorch does, folding repeated blocks", () => {
+  const model = new GPT2LMHeadModel({ ...tiny, n_layer: 3 });
+  const text = String(model);
+  assert.match(text, /^GPT2LMHeadModel\(\n  \(transformer\): GPT2Model\(\n    \(wte\): Embedding\(11, 8\)/);
+  assert.match(text, /\(h\): ModuleList\(\n      \(0-2\): 3 x GPT2Block\(/);
+  assert.match(text, /\(c_attn\): Conv1D\(nf=24, nx=8\)/);
+  assert.match(text, /\(ln_f\): LayerNorm\(\(8,\), eps=1e-05, elementwise_affine=True\)/);
+  model.dispose();
+});

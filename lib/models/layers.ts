@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../util/random";
-import { Module } from "./module";
+import { Module, reprFloat } from "./module";
 
 /** Applies a rank-2 matmul to the last axis of any-rank input: [..., in] x [in, out] -> [..., out]. */
 function matmulLastAxis(x: tf.Tensor, weight: tf.Tensor2D, transposeWeight: boolean): tf.Tensor {
@@ -26,6 +26,10 @@ export class Embedding extends Module {
   forward(ids: tf.Tensor): tf.Tensor {
     return tf.gather(this.weight, tf.cast(ids, "int32"));
   }
+
+  protected override extraRepr(): string {
+    return `${this.weight.shape[0]}, ${this.weight.shape[1]}`;
+  }
 }
 
 /** `nn.LayerNorm` over the last axis, with the biased variance PyTorch uses. */
@@ -37,6 +41,10 @@ export class LayerNorm extends Module {
     super();
     this.weight = this.addParameter("weight", tf.ones([dim]));
     this.bias = this.addParameter("bias", tf.zeros([dim]));
+  }
+
+  protected override extraRepr(): string {
+    return `(${this.weight.shape[0]},), eps=${reprFloat(this.eps)}, elementwise_affine=True`;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -58,6 +66,10 @@ export class Linear extends Module {
     const std = opts.std ?? 0.02;
     this.weight = this.addParameter("weight", tf.randomNormal([outFeatures, inFeatures], 0, std, "float32", rng.seed()));
     this.bias = opts.bias === false ? null : this.addParameter("bias", tf.zeros([outFeatures]));
+  }
+
+  protected override extraRepr(): string {
+    return `in_features=${this.weight.shape[1]}, out_features=${this.weight.shape[0]}, bias=${this.bias ? "True" : "False"}`;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -84,6 +96,10 @@ export class Conv1D extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.add(matmulLastAxis(x, this.weight as tf.Tensor2D, false), this.bias));
+  }
+
+  protected override extraRepr(): string {
+    return `nf=${this.weight.shape[1]}, nx=${this.weight.shape[0]}`;
   }
 }
 

@@ -12,7 +12,7 @@ import { buildFromConfig, checkConfig, loadWeights, readModelConfig, resolveChec
 import { Activation, Embedding, Linear, activation, attentionBias, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
 import { KVCache, LayerKV } from "./kv-cache";
 import { CausalLMOutput, ForwardOptions } from "./outputs";
-import { Module } from "./module";
+import { Module, reprFloat } from "./module";
 
 /** The fields of HF's `LlamaConfig` the architecture reads, with HF's defaults. */
 export interface LlamaConfig {
@@ -84,6 +84,10 @@ export class RMSNorm extends Module {
   constructor(dim: number, readonly eps: number) {
     super();
     this.weight = this.addParameter("weight", tf.ones([dim]));
+  }
+
+  protected override extraRepr(): string {
+    return `(${this.weight.shape[0]},), eps=${reprFloat(this.eps)}`;
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -97,8 +97,66 @@ export abstract class Module {
     if (problems.length > 0) throw new Error(`loadStateDict: ${problems.join("; ")}`);
   }
 
+  /** The arguments shown after the class name in `toString()` (as PyTorch's `extra_repr`). */
+  protected extraRepr(): string {
+    return "";
+  }
+
+  /**
+   * The module tree as PyTorch prints it: one line per module, with numbered siblings (`h.0`,
+   * `h.1`, …) shown as one list whose identical entries are folded ("(0-11): 12 x GPT2Block(…)").
+   */
+  toString(): string {
+    const name = this.constructor.name;
+    if (this.children.size === 0) return `${name}(${this.extraRepr()})`;
+    const lines: string[] = [];
+    const lists = new Map<string, Array<[string, Module]>>();
+    for (const [childName, child] of this.children) {
+      const numbered = /^(.*)\.(\d+)$/.exec(childName);
+      if (!numbered) {
+        lines.push(`(${childName}): ${child.toString()}`);
+        continue;
+      }
+      if (!lists.has(numbered[1])) {
+        lists.set(numbered[1], []);
+        lines.push(`\u0000${numbered[1]}`); // placeholder, filled below in first-seen order
+      }
+      lists.get(numbered[1])!.push([numbered[2], child]);
+    }
+    const body = lines.map((line) => {
+      if (!line.startsWith("\u0000")) return line;
+      const listName = line.slice(1);
+      return `(${listName}): ModuleList(\n${indent(foldRepeats(lists.get(listName)!))}\n)`;
+    });
+    const extra = this.extraRepr();
+    return `${name}(\n${indent([...(extra ? [extra] : []), ...body].join("\n"))}\n)`;
+  }
+
   dispose(): void {
     for (const p of this.ownParams.values()) p.dispose();
     for (const child of this.children.values()) child.dispose();
   }
+}
+
+/** A float as PyTorch prints it in reprs: 1e-05, 0.1. */
+export function reprFloat(x: number): string {
+  return x !== 0 && Math.abs(x) < 1e-4 ? x.toExponential().replace(/e([+-])(\d)$/, "e$10$2") : String(x);
+}
+
+function indent(text: string): string {
+  return text.split("\n").map((line) => `  ${line}`).join("\n");
+}
+
+/** Runs of consecutive entries that print the same become "(first-last): N x Repr". */
+function foldRepeats(entries: Array<[string, Module]>): string {
+  const out: string[] = [];
+  let i = 0;
+  while (i < entries.length) {
+    const repr = entries[i][1].toString();
+    let j = i + 1;
+    while (j < entries.length && entries[j][1].toString() === repr) j++;
+    out.push(j - i > 1 ? `(${entries[i][0]}-${entries[j - 1][0]}): ${j - i} x ${repr}` : `(${entries[i][0]}): ${repr}`);
+    i = j;
+  }
+  return out.join("\n");
 }
