@@ -20,6 +20,7 @@ export * from "./tokenizers/train";
 export * from "./tokenizers/hf";
 export * from "./tokenizers/validate";
 export * from "./tokenizers/view";
+export * from "./embeddings";
 
 // Chapter 3: inside a language model
 export * from "./models/module";
