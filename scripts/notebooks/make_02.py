@@ -149,6 +149,8 @@ md("""The recommendations stay inside each novel — characters of *Emma* never 
 ]
 
 nb = new_notebook(cells=cells)
+for i, cell in enumerate(nb.cells):
+    cell.id = f"c{i:02d}"  # stable ids: regenerating the notebook leaves no diff
 nb.metadata["kernelspec"] = {"name": "tslab", "display_name": "TypeScript (tslab)", "language": "typescript"}
 nb.metadata["language_info"] = {"name": "typescript", "file_extension": ".ts"}
 nb.metadata["hollm"] = {"budget_s": 600}
