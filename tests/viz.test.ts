@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { barChart, chartBundle, lineChart, renderSvg, scatterChart, show, VEGA_LITE_MIME } from "../lib/viz";
+import { barChart, chartBundle, heatmapChart, lineChart, renderSvg, scatterChart, show, VEGA_LITE_MIME } from "../lib/viz";
 import { isNotebook } from "../lib/notebook";
 import { withFakeTslab } from "./fake-tslab";
 
@@ -105,4 +105,14 @@ describe("show", () => {
       assert.ok("image/png" in calls[0].content.metadata);
     });
   });
+});
+
+test("heatmapChart renders faceted cells with the row and column labels in data order", async () => {
+  const data = ["h0", "h1"].flatMap((head) =>
+    ["the", "cat", "sat"].flatMap((query, i) => ["the", "cat", "sat"].map((key, j) => ({ head, query, key, weight: j <= i ? 1 / (i + 1) : 0 }))),
+  );
+  const spec = heatmapChart({ data, x: "key", y: "query", value: "weight", facet: "head", title: "Attention" });
+  const svg = await renderSvg(spec);
+  for (const text of ["Attention", "cat", "sat", "h0", "h1"]) assert.ok(svg.includes(text), `SVG lacks ${text}`);
+  assert.deepEqual((spec as { spec: { encoding: { x: { sort: string[] } } } }).spec.encoding.x.sort, ["the", "cat", "sat"]);
 });

@@ -144,3 +144,31 @@ export function scatterChart<T extends Row>(o: ScatterChartOptions<T>): TopLevel
   };
   return asSpec({ ...base(o), layer: [points, labels] });
 }
+
+export interface HeatmapOptions<T extends Row> extends CommonOptions<T> {
+  /** Column and row categories (kept in data order), and the value that colours each cell. */
+  x: keyof T & string;
+  y: keyof T & string;
+  value: keyof T & string;
+  /** Facet into small multiples by this field (e.g. the attention head). */
+  facet?: keyof T & string;
+  columns?: number;
+}
+
+/** Heatmap, e.g. attention weights of query tokens (rows) over key tokens (columns). */
+export function heatmapChart<T extends Row>(o: HeatmapOptions<T>): TopLevelSpec {
+  const order = (field: string) => [...new Set(o.data.map((r) => String(r[field])))];
+  const cells: Row = {
+    mark: "rect",
+    encoding: {
+      x: { field: o.x, type: "ordinal", sort: order(o.x), title: o.xTitle ?? null },
+      y: { field: o.y, type: "ordinal", sort: order(o.y), title: o.yTitle ?? null },
+      color: { field: o.value, type: "quantitative", scale: { scheme: "blues" } },
+    },
+    width: o.width ?? 220,
+    height: o.height ?? 220,
+  };
+  const spec: Row = { data: { values: o.data }, ...(o.title ? { title: o.title } : {}) };
+  if (!o.facet) return asSpec({ ...spec, ...cells });
+  return asSpec({ ...spec, facet: { field: o.facet, type: "nominal" }, columns: o.columns ?? 4, spec: cells });
+}
