@@ -1,6 +1,11 @@
 # Authoring source of notebooks/01-introduction.ipynb: edit here, run with /usr/bin/python3 from the repo root.
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+import os
+import sys
+
+from nbformat.v4 import new_markdown_cell as md, new_code_cell as code
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nbtools import write_notebook  # noqa: E402
 
 cells = [
 md("""# Chapter 1 — An Introduction to Large Language Models
@@ -126,10 +131,4 @@ md("""## What's next
 * Chapter 3 — looking inside: the forward pass, attention, sampling and the KV cache, on this same model class."""),
 ]
 
-nb = new_notebook(cells=cells)
-for i, cell in enumerate(nb.cells):
-    cell.id = f"c{i:02d}"  # stable ids: regenerating the notebook leaves no diff
-nb.metadata["kernelspec"] = {"name": "tslab", "display_name": "TypeScript (tslab)", "language": "typescript"}
-nb.metadata["language_info"] = {"name": "typescript", "file_extension": ".ts"}
-nb.metadata["hollm"] = {"budget_s": 600}
-nbformat.write(nb, "notebooks/01-introduction.ipynb")
+write_notebook(cells, "notebooks/01-introduction.ipynb")

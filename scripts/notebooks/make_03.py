@@ -1,6 +1,11 @@
 # Authoring source of notebooks/03-looking-inside-llms.ipynb: edit here, run with /usr/bin/python3 from the repo root.
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+import os
+import sys
+
+from nbformat.v4 import new_markdown_cell as md, new_code_cell as code
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nbtools import write_notebook  # noqa: E402
 
 cells = [
 md("""# Chapter 3 — Looking Inside Large Language Models
@@ -113,10 +118,4 @@ await show(lineChart({ data: curves, x: "position", y: "cos", color: "pair", tit
 tf.dispose([positions, cos]);"""),
 ]
 
-nb = new_notebook(cells=cells)
-for i, cell in enumerate(nb.cells):
-    cell.id = f"c{i:02d}"  # stable ids: regenerating the notebook leaves no diff
-nb.metadata["kernelspec"] = {"name": "tslab", "display_name": "TypeScript (tslab)", "language": "typescript"}
-nb.metadata["language_info"] = {"name": "typescript", "file_extension": ".ts"}
-nb.metadata["hollm"] = {"budget_s": 600}
-nbformat.write(nb, "notebooks/03-looking-inside-llms.ipynb")
+write_notebook(cells, "notebooks/03-looking-inside-llms.ipynb")

@@ -4,10 +4,9 @@
  * (./merges.ts, HF's BpeTrainer). `BpeTokenizer` encodes and decodes, and saves a tokenizer.json that
  * @huggingface/transformers loads and that gives the same ids.
  */
-import * as path from "path";
 import { BYTE_TO_CHAR, CHAR_TO_BYTE, byteLevelAlphabet, gpt2Split } from "./byte-level";
 import { learnMerges } from "./merges";
-import { SpecialSplitter, checkCounts, checkSpecialTokens, corpusTexts, readJsonFile, writeFilesAtomic } from "./specials";
+import { SpecialSplitter, checkCounts, checkSpecialTokens, corpusTexts, readTokenizerFolder, writeFilesAtomic } from "./specials";
 
 export interface BpeTrainOptions {
   /** Final vocabulary size, specials and the 256 byte tokens included (default 30000). */
@@ -402,15 +401,7 @@ export class BpeTokenizer {
 
   /** Loads what `save` wrote (tokenizer.json, and tokenizer_config.json when present). */
   static load(dir: string): BpeTokenizer {
-    const file = path.join(dir, "tokenizer.json");
-    const json = readJsonFile(file);
-    let config: Record<string, unknown> = {};
-    const configFile = path.join(dir, "tokenizer_config.json");
-    try {
-      config = readJsonFile(configFile) as Record<string, unknown>;
-    } catch (e) {
-      if (!/cannot read/.test((e as Error).message)) throw e;
-    }
+    const { json, file, config } = readTokenizerFolder(dir);
     return BpeTokenizer.fromJSON(json, file, config);
   }
 

@@ -84,6 +84,19 @@ export function writeFilesAtomic(dir: string, files: Record<string, string>): vo
 }
 
 /** Reads and parses a JSON file, with an error naming the file. */
+/** A saved tokenizer folder: tokenizer.json (required) and tokenizer_config.json (optional). */
+export function readTokenizerFolder(dir: string): { json: unknown; file: string; config: Record<string, unknown> } {
+  const file = path.join(dir, "tokenizer.json");
+  const json = readJsonFile(file);
+  let config: Record<string, unknown> = {};
+  try {
+    config = readJsonFile(path.join(dir, "tokenizer_config.json")) as Record<string, unknown>;
+  } catch (e) {
+    if (!/cannot read/.test((e as Error).message)) throw e;
+  }
+  return { json, file, config };
+}
+
 export function readJsonFile(file: string): unknown {
   let text: string;
   try {

@@ -4,11 +4,10 @@
  * continuing-subword prefix; the vocabulary of that BPE (specials, alphabet, ##-alphabet, merged tokens)
  * is the WordPiece vocabulary. Encoding is greedy longest-match-first, as BERT's.
  */
-import * as path from "path";
 import { BertNormalizerOptions, bertNormalize, bertPreTokenize } from "./bert";
 import { addedToken, isObject } from "./bpe";
 import { learnMerges } from "./merges";
-import { SpecialSplitter, checkCounts, checkSpecialTokens, corpusTexts, readJsonFile, writeFilesAtomic } from "./specials";
+import { SpecialSplitter, checkCounts, checkSpecialTokens, corpusTexts, readTokenizerFolder, writeFilesAtomic } from "./specials";
 
 export interface WordPieceTrainOptions extends BertNormalizerOptions {
   /** Final vocabulary size, specials and alphabet included (default 30000). */
@@ -429,14 +428,7 @@ export class WordPieceTokenizer {
 
   /** Loads what `save` wrote. */
   static load(dir: string): WordPieceTokenizer {
-    const file = path.join(dir, "tokenizer.json");
-    const json = readJsonFile(file);
-    let config: Record<string, unknown> = {};
-    try {
-      config = readJsonFile(path.join(dir, "tokenizer_config.json")) as Record<string, unknown>;
-    } catch (e) {
-      if (!/cannot read/.test((e as Error).message)) throw e;
-    }
+    const { json, file, config } = readTokenizerFolder(dir);
     return WordPieceTokenizer.fromJSON(json, file, config);
   }
 
