@@ -43,3 +43,4 @@ export * from "./training/step";
 export * from "./training/data";
 export * from "./training/evaluate";
 export * from "./training/trainer";
+export * from "./training/collators";
