@@ -1,10 +1,12 @@
 /** `npm run train -- <name> [--steps N] [--out DIR]`: trains one of the lib's own models into data/models/<name>. */
 import * as path from "node:path";
 import { dataDir } from "hands-on-llm";
+import { trainBertMlm } from "./bert-mlm";
 import { trainGpt2Austen } from "./gpt2-austen";
 
 const recipes: Record<string, (outDir: string, steps?: number) => Promise<Record<string, unknown>>> = {
   "gpt2-austen": trainGpt2Austen,
+  "bert-mini-mlm": trainBertMlm,
 };
 
 async function main(): Promise<void> {
