@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { loadText } from "../lib/data";
 import { BpeTokenizer, trainBpe, trainWordPiece } from "../lib/tokenizers/train";
+import { flag, round } from "./args";
 
 interface Native {
   Tokenizer: { new (model: unknown): NativeTokenizer; fromFile(file: string): NativeTokenizer };
@@ -176,12 +177,3 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}

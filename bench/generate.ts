@@ -3,6 +3,7 @@
  * on a GPT-2 of 6 blocks x 384 wide (random weights: speed does not depend on them).
  */
 import { GPT2LMHeadModel, generate, initEngine, median } from "hands-on-llm";
+import { flag, round } from "./args";
 
 export async function generateBench(args: string[]): Promise<Record<string, unknown>> {
   const newTokens = Number(flag(args, "--tokens") ?? 100);
@@ -29,19 +30,11 @@ export async function generateBench(args: string[]): Promise<Record<string, unkn
     model: config,
     prompt_tokens: prompt.length,
     new_tokens: newTokens,
-    seconds_with_cache: round(withCache),
-    seconds_without_cache: round(withoutCache),
-    tokens_per_s_with_cache: round(newTokens / withCache),
-    tokens_per_s_without_cache: round(newTokens / withoutCache),
-    speedup: round(withoutCache / withCache),
+    seconds_with_cache: round(withCache, 2),
+    seconds_without_cache: round(withoutCache, 2),
+    tokens_per_s_with_cache: round(newTokens / withCache, 2),
+    tokens_per_s_without_cache: round(newTokens / withoutCache, 2),
+    speedup: round(withoutCache / withCache, 2),
   };
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
-}

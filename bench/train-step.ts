@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { AdamW, GPT2LMHeadModel, Rng, initEngine, median, randomWindows, tf, trainStep } from "hands-on-llm";
+import { flag, round } from "./args";
 
 export async function trainStepBench(args: string[]): Promise<Record<string, unknown>> {
   const steps = Number(flag(args, "--steps") ?? 10);
@@ -46,11 +47,3 @@ function pytorchReference(steps: number, warmup: number): unknown {
   return JSON.parse(run.stdout.trim().split("\n").pop()!);
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
-}

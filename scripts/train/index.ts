@@ -1,6 +1,7 @@
 /** `npm run train -- <name> [--steps N] [--out DIR]`: trains one of the lib's own models into data/models/<name>. */
 import * as path from "node:path";
 import { dataDir } from "hands-on-llm";
+import { flag } from "../../bench/args";
 import { trainBertMlm } from "./bert-mlm";
 import { trainGpt2Austen } from "./gpt2-austen";
 
@@ -16,9 +17,8 @@ async function main(): Promise<void> {
     console.error(`usage: npm run train -- <${Object.keys(recipes).join("|")}> [--steps N] [--out DIR]`);
     process.exit(2);
   }
-  const flag = (f: string) => (args.indexOf(f) >= 0 ? args[args.indexOf(f) + 1] : undefined);
-  const outDir = flag("--out") ?? path.join(dataDir(), "models", name);
-  const steps = flag("--steps") ? Number(flag("--steps")) : undefined;
+  const outDir = flag(args, "--out") ?? path.join(dataDir(), "models", name);
+  const steps = flag(args, "--steps") ? Number(flag(args, "--steps")) : undefined;
   const card = await recipe(outDir, steps);
   console.log(JSON.stringify({ model: name, outDir, ...card }));
 }

@@ -407,24 +407,11 @@ export class BpeTokenizer {
 
   /** Builds a tokenizer from a byte-level BPE tokenizer.json object; errors name `source` and the field. */
   static fromJSON(json: unknown, source = "tokenizer.json", config: Record<string, unknown> = {}): BpeTokenizer {
-    const fail = (field: string, why: string): never => {
-      throw new Error(`${source}: ${field} ${why}`);
-    };
-    if (!isObject(json)) return fail("(root)", "must be an object");
-    const model = json.model;
-    if (!isObject(model)) return fail("model", "is missing");
-    if (model.type !== "BPE") fail("model.type", `must be "BPE", got ${JSON.stringify(model.type)}`);
-    const pre = json.pre_tokenizer;
+    const { root, model, fail } = tokenizerModel(json, source, "BPE");
+    const pre = root.pre_tokenizer;
     if (!isObject(pre) || pre.type !== "ByteLevel") fail("pre_tokenizer", "must be ByteLevel (only byte-level BPE is supported here)");
-    const vocabObj = model.vocab;
-    if (!isObject(vocabObj)) return fail("model.vocab", "is missing or not an object");
-    const vocab: string[] = [];
-    for (const [tok, id] of Object.entries(vocabObj)) {
-      if (!Number.isInteger(id) || (id as number) < 0) fail(`model.vocab[${JSON.stringify(tok)}]`, `is not a valid id: ${JSON.stringify(id)}`);
-      if (vocab[id as number] !== undefined) fail("model.vocab", `has id ${id} twice (${JSON.stringify(vocab[id as number])} and ${JSON.stringify(tok)})`);
-      vocab[id as number] = tok;
-    }
-    const added = Array.isArray(json.added_tokens) ? json.added_tokens : [];
+    const vocab = modelVocab(model, fail);
+    const added = Array.isArray(root.added_tokens) ? root.added_tokens : [];
     const specials: string[] = [];
     for (const [i, t] of added.entries()) {
       if (!isObject(t) || typeof t.content !== "string" || !Number.isInteger(t.id)) fail(`added_tokens[${i}]`, "needs a string content and an integer id");
@@ -464,6 +451,34 @@ export class BpeTokenizer {
 
 export function addedToken(id: number, content: string): { id: number; content: string; single_word: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean } {
   return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
+/** A field-naming error thrower for one tokenizer.json source. */
+export type FieldFail = (field: string, why: string) => never;
+
+/** The root object and `model` section of a tokenizer.json, checked to be an object of model.type `type`. */
+export function tokenizerModel(json: unknown, source: string, type: string): { root: Record<string, unknown>; model: Record<string, unknown>; fail: FieldFail } {
+  const fail: FieldFail = (field, why) => {
+    throw new Error(`${source}: ${field} ${why}`);
+  };
+  if (!isObject(json)) return fail("(root)", "must be an object");
+  const model = json.model;
+  if (!isObject(model)) return fail("model", "is missing");
+  if (model.type !== type) fail("model.type", `must be "${type}", got ${JSON.stringify(model.type)}`);
+  return { root: json, model, fail };
+}
+
+/** `model.vocab` as an id-indexed list: ids must be non-negative integers, each used once (gaps are the caller's to check). */
+export function modelVocab(model: Record<string, unknown>, fail: FieldFail): string[] {
+  const vocabObj = model.vocab;
+  if (!isObject(vocabObj)) return fail("model.vocab", "is missing or not an object");
+  const vocab: string[] = [];
+  for (const [tok, id] of Object.entries(vocabObj)) {
+    if (!Number.isInteger(id) || (id as number) < 0) fail(`model.vocab[${JSON.stringify(tok)}]`, `is not a valid id: ${JSON.stringify(id)}`);
+    if (vocab[id as number] !== undefined) fail("model.vocab", `has id ${id} twice (${JSON.stringify(vocab[id as number])} and ${JSON.stringify(tok)})`);
+    vocab[id as number] = tok;
+  }
+  return vocab;
 }
 
 export function isObject(x: unknown): x is Record<string, unknown> {

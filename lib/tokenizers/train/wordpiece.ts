@@ -5,7 +5,7 @@
  * is the WordPiece vocabulary. Encoding is greedy longest-match-first, as BERT's.
  */
 import { BertNormalizerOptions, bertNormalize, bertPreTokenize } from "./bert";
-import { addedToken, isObject } from "./bpe";
+import { addedToken, isObject, modelVocab, tokenizerModel } from "./bpe";
 import { learnMerges } from "./merges";
 import { SpecialSplitter, checkCounts, checkSpecialTokens, corpusTexts, readTokenizerFolder, writeFilesAtomic } from "./specials";
 
@@ -434,35 +434,22 @@ export class WordPieceTokenizer {
 
   /** Builds a tokenizer from a WordPiece tokenizer.json object; errors name `source` and the field. */
   static fromJSON(json: unknown, source = "tokenizer.json", config: Record<string, unknown> = {}): WordPieceTokenizer {
-    const fail = (field: string, why: string): never => {
-      throw new Error(`${source}: ${field} ${why}`);
-    };
-    if (!isObject(json)) return fail("(root)", "must be an object");
-    const model = json.model;
-    if (!isObject(model)) return fail("model", "is missing");
-    if (model.type !== "WordPiece") fail("model.type", `must be "WordPiece", got ${JSON.stringify(model.type)}`);
-    const vocabObj = model.vocab;
-    if (!isObject(vocabObj)) return fail("model.vocab", "is missing or not an object");
-    const vocab: string[] = [];
-    for (const [tok, id] of Object.entries(vocabObj)) {
-      if (!Number.isInteger(id) || (id as number) < 0) fail(`model.vocab[${JSON.stringify(tok)}]`, `is not a valid id: ${JSON.stringify(id)}`);
-      if (vocab[id as number] !== undefined) fail("model.vocab", `has id ${id} twice (${JSON.stringify(vocab[id as number])} and ${JSON.stringify(tok)})`);
-      vocab[id as number] = tok;
-    }
+    const { root, model, fail } = tokenizerModel(json, source, "WordPiece");
+    const vocab = modelVocab(model, fail);
     for (let i = 0; i < vocab.length; i++) if (vocab[i] === undefined) fail("model.vocab", `has no token with id ${i} (ids must be 0..${vocab.length - 1})`);
     const specials: string[] = [];
-    const added = Array.isArray(json.added_tokens) ? json.added_tokens : [];
+    const added = Array.isArray(root.added_tokens) ? root.added_tokens : [];
     for (const [i, t] of added.entries()) {
       if (!isObject(t) || typeof t.content !== "string" || !Number.isInteger(t.id)) fail(`added_tokens[${i}]`, "needs a string content and an integer id");
       if (vocab[t.id as number] !== t.content) fail(`added_tokens[${i}]`, `${JSON.stringify(t.content)} must have id ${t.id} in model.vocab`);
       if (t.special !== false) specials.push(t.content as string);
     }
-    const norm = isObject(json.normalizer) ? json.normalizer : {};
-    if (json.normalizer != null && norm.type !== "BertNormalizer") fail("normalizer.type", `must be "BertNormalizer", got ${JSON.stringify(norm.type)}`);
-    const pre = json.pre_tokenizer;
+    const norm = isObject(root.normalizer) ? root.normalizer : {};
+    if (root.normalizer != null && norm.type !== "BertNormalizer") fail("normalizer.type", `must be "BertNormalizer", got ${JSON.stringify(norm.type)}`);
+    const pre = root.pre_tokenizer;
     if (!isObject(pre) || pre.type !== "BertPreTokenizer") fail("pre_tokenizer", "must be BertPreTokenizer");
     // The template's first special token is [CLS] and the last [SEP] (as our own files write them).
-    const pp = isObject(json.post_processor) ? json.post_processor : {};
+    const pp = isObject(root.post_processor) ? root.post_processor : {};
     const single = Array.isArray(pp.single) ? (pp.single as Array<{ SpecialToken?: { id: string } }>) : [];
     const cls = single[0]?.SpecialToken?.id ?? (typeof config.cls_token === "string" ? config.cls_token : undefined);
     const sep = single[single.length - 1]?.SpecialToken?.id ?? (typeof config.sep_token === "string" ? config.sep_token : undefined);
