@@ -9,6 +9,7 @@ export const VERSION = "0.1.0";
 export * from "./engine";
 export * from "./util/random";
 export * from "./util/stats";
+export * from "./util/matrix";
 export * from "./notebook";
 export * from "./viz";
 export * from "./data";
@@ -44,3 +45,6 @@ export * from "./training/data";
 export * from "./training/evaluate";
 export * from "./training/trainer";
 export * from "./training/collators";
+
+// Chapters 4 and 5: classification, clustering and topics
+export * from "./topics/components";
