@@ -30,6 +30,7 @@ export * from "./models/kv-cache";
 export * from "./models/outputs";
 export * from "./models/gpt2";
 export * from "./models/bert";
+export * from "./models/rope";
 export * from "./models/llama";
 export * from "./models/safetensors";
 export * from "./models/checkpoint";

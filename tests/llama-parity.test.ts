@@ -58,3 +58,30 @@ test("Llama: KV-cache steps equal the full forward; cached greedy = uncached; sa
 test("Llama config errors are clear", () => {
   assert.throws(() => new LlamaForCausalLM({ num_attention_heads: 6, num_key_value_heads: 4 }), /must be a multiple of num_key_value_heads \(4\)/);
 });
+
+test("RoPE scaling (linear, dynamic, llama3, Phi-3 longrope) matches the reference on short and long inputs", async () => {
+  await initEngine({ verbose: false });
+  const base = JSON.parse(fs.readFileSync(path.join(dir, "llama", "config.json"), "utf8"));
+  for (const v of ref.rope_variants as Array<{ name: string; config: Record<string, unknown>; input_ids: number[][]; logits: number[][][] }>) {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), `rope-${v.name}-`));
+    fs.copyFileSync(path.join(dir, "llama", "model.safetensors"), path.join(folder, "model.safetensors"));
+    fs.writeFileSync(path.join(folder, "config.json"), JSON.stringify({ ...base, ...v.config }));
+    const model = LlamaForCausalLM.fromFolder(folder);
+    const d = tf.tidy(() => maxAbsDiff(model.forward(tf.tensor2d(v.input_ids, undefined, "int32")).logits, v.logits));
+    assert.ok(d <= 1e-4, `${v.name}, ${v.input_ids[0].length} tokens: max abs diff ${d}`);
+    // Within the trained context (8) the cache changes nothing. Past it, dynamic and longrope keys
+    // already cached keep their old rotation (as in HF's generate), so only the full forward is compared.
+    if (v.input_ids[0].length > 8) {
+      const cached = generate(model, v.input_ids[0].slice(0, 5), { maxNewTokens: 3 });
+      assert.deepEqual(cached, generate(model, v.input_ids[0].slice(0, 5), { maxNewTokens: 3, useCache: false }), `${v.name}: cached greedy`);
+    }
+    model.dispose();
+  }
+});
+
+test("RoPE scaling errors name the field", () => {
+  assert.throws(() => new LlamaForCausalLM({ rope_scaling: { type: "yarn", factor: 4 } }), /rope_scaling type 'yarn' is not supported/);
+  assert.throws(() => new LlamaForCausalLM({ hidden_size: 32, num_attention_heads: 4, rope_scaling: { type: "longrope", short_factor: [1, 1], long_factor: [1, 1, 1, 1] } }),
+    /rope_scaling.short_factor must list 4 positive numbers/);
+  assert.throws(() => new LlamaForCausalLM({ rope_scaling: { rope_type: "linear" } }), /rope_scaling.factor must be a positive number/);
+});

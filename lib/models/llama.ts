@@ -13,6 +13,7 @@ import { Activation, Embedding, Linear, activation, attentionBias, mergeHeads, s
 import { KVCache, LayerKV } from "./kv-cache";
 import { CausalLMOutput, ForwardOptions } from "./outputs";
 import { Module, reprFloat } from "./module";
+import { RopeParams, RopeScaling, applyRotary, ropeProblems, rotaryForPositions } from "./rope";
 
 /** The fields of HF's `LlamaConfig` the architecture reads, with HF's defaults. */
 export interface LlamaConfig {
@@ -30,6 +31,10 @@ export interface LlamaConfig {
   initializer_range: number;
   rms_norm_eps: number;
   rope_theta: number;
+  /** Context extension (linear, dynamic, llama3, longrope); null for plain RoPE. */
+  rope_scaling: RopeScaling | null;
+  /** Phi-3's trained context before longrope extension. */
+  original_max_position_embeddings: number | null;
   attention_bias: boolean;
   attention_dropout: number;
   mlp_bias: boolean;
@@ -53,6 +58,8 @@ export const LLAMA_DEFAULTS: LlamaConfig = {
   initializer_range: 0.02,
   rms_norm_eps: 1e-6,
   rope_theta: 10000,
+  rope_scaling: null,
+  original_max_position_embeddings: null,
   attention_bias: false,
   attention_dropout: 0,
   mlp_bias: false,
@@ -71,11 +78,23 @@ export function llamaConfig(overrides: Partial<LlamaConfig> = {}): LlamaConfig {
     problems.push(`hidden_size (${config.hidden_size}) must be divisible by num_attention_heads (${config.num_attention_heads})`);
   }
   if ((config.head_dim ?? config.hidden_size / config.num_attention_heads) % 2 !== 0) problems.push("the head dimension must be even for RoPE");
+  problems.push(...ropeProblems(ropeParams(config)));
   checkConfig("Llama", config, ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "max_position_embeddings"], problems);
   return config;
 }
 
 const headDim = (c: LlamaConfig) => c.head_dim ?? c.hidden_size / c.num_attention_heads;
+
+/** The RoPE setup a Llama / Phi-3 config asks for. */
+export function ropeParams(c: LlamaConfig): RopeParams {
+  return {
+    dim: headDim(c),
+    theta: c.rope_theta,
+    maxPositionEmbeddings: c.max_position_embeddings,
+    originalMaxPositionEmbeddings: c.original_max_position_embeddings,
+    scaling: c.rope_scaling,
+  };
+}
 
 /** `LlamaRMSNorm`: x / sqrt(mean(x²) + eps) * weight, no mean subtraction and no bias. */
 export class RMSNorm extends Module {
@@ -93,29 +112,6 @@ export class RMSNorm extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), this.eps))), this.weight));
   }
-}
-
-/**
- * Rotary embeddings as HF applies them (the "rotate half" layout): the angle of dimension pair i at
- * position p is p / theta^(2i / d); cos and sin are [B, 1, T, d], concatenated halves.
- */
-export function rotaryCosSin(positionIds: tf.Tensor2D, dim: number, theta: number): [tf.Tensor4D, tf.Tensor4D] {
-  return tf.tidy(() => {
-    const [B, T] = positionIds.shape;
-    const invFreq = tf.tensor1d(Array.from({ length: dim / 2 }, (_, i) => 1 / theta ** ((2 * i) / dim)));
-    const freqs = tf.mul(tf.reshape(tf.cast(positionIds, "float32"), [B, T, 1]), invFreq);
-    const emb = tf.concat([freqs, freqs], -1);
-    return [tf.reshape(tf.cos(emb), [B, 1, T, dim]), tf.reshape(tf.sin(emb), [B, 1, T, dim])] as [tf.Tensor4D, tf.Tensor4D];
-  });
-}
-
-/** q * cos + rotate_half(q) * sin, with rotate_half(x) = [-x2, x1]. */
-export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor4D, sin: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [x1, x2] = tf.split(x, 2, -1);
-    const rotated = tf.concat([tf.neg(x2), x1], -1);
-    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
-  });
 }
 
 /** [B, kvH, T, D] -> [B, kvH * nRep, T, D], each key/value head repeated for its query group. */
@@ -222,7 +218,7 @@ export class LlamaModel extends Module {
     if (past && past.length !== this.layers.length) throw new Error(`pastKeyValues has ${past.length} layers; the model has ${this.layers.length}`);
     return tf.tidy(() => {
       const positions = opts.positionIds ?? (tf.tile(tf.reshape(tf.range(pastLength, pastLength + T, 1, "int32"), [1, T]), [B, 1]) as tf.Tensor2D);
-      const [cos, sin] = rotaryCosSin(positions, headDim(this.config), this.config.rope_theta);
+      const [cos, sin] = rotaryForPositions(positions, ropeParams(this.config));
       const maskBias = attentionBias(T, opts.attentionMask, pastLength);
       let x = this.embed_tokens.forward(inputIds) as tf.Tensor3D;
       const hiddenStates: tf.Tensor3D[] = [];
@@ -287,9 +283,8 @@ export class LlamaForCausalLM extends Module {
   /** `fromPretrained` for a local folder, synchronously. */
   static fromFolder(dir: string): LlamaForCausalLM {
     const { config, raw, file } = readModelConfig(dir, ["llama", "phi3"], LLAMA_DEFAULTS);
-    const ropeScaling = raw.rope_scaling as { type?: string; rope_type?: string } | null | undefined;
-    if (ropeScaling && (ropeScaling.rope_type ?? ropeScaling.type) !== "default") {
-      throw new Error(`${file}: rope_scaling ${JSON.stringify(ropeScaling)} is not supported yet (only plain RoPE)`);
+    if (raw.partial_rotary_factor !== undefined && raw.partial_rotary_factor !== 1) {
+      throw new Error(`${file}: partial_rotary_factor ${raw.partial_rotary_factor} is not supported (RoPE over the whole head only)`);
     }
     const model = buildFromConfig(file, () => new LlamaForCausalLM(config));
     const c = model.config;
