@@ -2,11 +2,13 @@
 import { generateBench } from "./generate";
 import { bpeTrainBench } from "./bpe-train";
 import { trainStepBench } from "./train-step";
+import { hdbscanBench } from "./hdbscan";
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   "train-step": trainStepBench,
   "bpe-train": bpeTrainBench,
   generate: generateBench,
+  hdbscan: hdbscanBench,
 };
 
 async function main(): Promise<void> {

@@ -49,3 +49,9 @@ export * from "./training/collators";
 
 // Chapters 4 and 5: classification, clustering and topics
 export * from "./topics/components";
+export { HDBSCAN, type HDBSCANOptions, type HDBSCANPrediction, type CondensedTree, type SingleLinkageTree } from "./topics/hdbscan";
+export { KMeans, type KMeansOptions } from "./topics/kmeans";
+export { adjustedRandScore, normalizedMutualInfoScore, mutualInfoScore, homogeneityCompletenessVMeasure, homogeneityScore, completenessScore, vMeasureScore } from "./topics/metrics";
+export * from "./topics/agglomerative";
+export * from "./topics/similarity";
+export * from "./topics/representation";
