@@ -37,6 +37,9 @@ export * from "./models/checkpoint";
 export * from "./generation/sampling";
 export * from "./generation/generate";
 export * from "./pipelines/text-generation";
+export * from "./export/onnx";
+export { OnnxGraph } from "./export/onnx-graph";
+export type { OnnxAttribute, OnnxDim, OnnxElementType, OnnxModelOptions } from "./export/onnx-graph";
 
 // Training, shared by chapters 1, 3 and 10-12
 export * from "./training/losses";
