@@ -80,24 +80,27 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     const data = fs.readFileSync(file);
     const etag = `"${sha256(file)}"`;
     let start = 0;
+    let end = data.length;
     let status = 200;
     const range = req.headers.range;
     const ifRange = req.headers["if-range"];
     res.setHeader("accept-ranges", "bytes");
     res.setHeader("etag", etag);
     if (range && (ifRange == null || ifRange === etag)) {
-      const m = /^bytes=(\d+)-$/.exec(range);
-      if (!m || Number(m[1]) >= data.length) {
+      // "bytes=a-" (resume) and "bytes=a-b" (transformers.js probes sizes with bytes=0-0), as the hub serves them.
+      const m = /^bytes=(\d+)-(\d*)$/.exec(range);
+      if (!m || Number(m[1]) >= data.length || (m[2] !== "" && Number(m[2]) < Number(m[1]))) {
         res.writeHead(416, { "content-range": `bytes */${data.length}` });
         log.status = 416;
         res.end();
         return;
       }
       start = Number(m[1]);
+      end = m[2] === "" ? data.length : Math.min(Number(m[2]) + 1, data.length);
       status = 206;
-      res.setHeader("content-range", `bytes ${start}-${data.length - 1}/${data.length}`);
+      res.setHeader("content-range", `bytes ${start}-${end - 1}/${data.length}`);
     }
-    const body = data.subarray(start);
+    const body = data.subarray(start, end);
     res.writeHead(status, { "content-length": String(body.length), "content-type": "application/octet-stream" });
     log.status = status;
     const cut = cuts.length > 0 ? cuts.shift()! : null;
