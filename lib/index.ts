@@ -51,10 +51,16 @@ export * from "./training/trainer";
 export * from "./training/collators";
 
 // Chapters 4 and 5: classification, clustering and topics
+export * from "./util/sparse";
+export * from "./classification/vectorizers";
+export * from "./classification/logistic-regression";
+export * from "./classification/metrics";
+export * from "./classification/stop-words";
+export * from "./topics/ctfidf";
 export * from "./topics/components";
 export { HDBSCAN, type HDBSCANOptions, type HDBSCANPrediction, type CondensedTree, type SingleLinkageTree } from "./topics/hdbscan";
 export { KMeans, type KMeansOptions } from "./topics/kmeans";
 export { adjustedRandScore, normalizedMutualInfoScore, mutualInfoScore, homogeneityCompletenessVMeasure, homogeneityScore, completenessScore, vMeasureScore } from "./topics/metrics";
 export * from "./topics/agglomerative";
-export * from "./topics/similarity";
+export { cosineSimilarityDense, cosineSimilaritySparse } from "./topics/similarity";
 export * from "./topics/representation";
