@@ -22,6 +22,7 @@ export * from "./tokenizers/hf";
 export * from "./tokenizers/validate";
 export * from "./tokenizers/view";
 export * from "./embeddings";
+export * from "./embeddings/sentence-transformer";
 
 // Chapter 3: inside a language model
 export * from "./models/module";
@@ -64,3 +65,5 @@ export { adjustedRandScore, normalizedMutualInfoScore, mutualInfoScore, homogene
 export * from "./topics/agglomerative";
 export { cosineSimilarityDense, cosineSimilaritySparse } from "./topics/similarity";
 export * from "./topics/representation";
+export * from "./topics/bertopic";
+export * from "./topics/charts";
