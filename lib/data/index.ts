@@ -1,2 +1,3 @@
 export { dataDir, loadText, listCorpora, corpusInfo, corpusFiles } from "./corpus";
 export type { BuiltinCorpus, CorpusFile, CorpusInfo } from "./corpus";
+export * from "./datasets";
