@@ -11,5 +11,5 @@ export {
   resolveModelFolder,
 } from "./download";
 export type { HubDownloadOptions, HubErrorCode, HubFileSpec } from "./download";
-export { hubPipeline, transformersJs } from "./pipeline";
+export { hubEmbedder, hubPipeline, transformersJs } from "./pipeline";
 export type { HubPipelineOptions } from "./pipeline";

@@ -41,3 +41,34 @@ async function hasHardwareWebGpu(): Promise<boolean> {
   const probe = await probeWebGpu();
   return probe.adapter && !probe.fallback;
 }
+
+/**
+ * A sentence embedder over a hub model through transformers.js' feature-extraction pipeline (mean
+ * pooling, optionally normalised), e.g. the book's "thenlper/gte-small" or "all-MiniLM-L6-v2". Satisfies
+ * the topic pipeline's Embedder interface.
+ */
+export async function hubEmbedder(model: string, opts: HubPipelineOptions & { pooling?: "mean" | "cls"; normalize?: boolean; batchSize?: number } = {}) {
+  const extractor = await hubPipeline("feature-extraction", model, opts);
+  const pooling = opts.pooling ?? "mean";
+  const normalize = opts.normalize ?? true;
+  const batchSize = opts.batchSize ?? 32;
+  return {
+    async embed(texts: string[]): Promise<{ rows: number; cols: number; data: Float32Array }> {
+      const parts: Float32Array[] = [];
+      let cols = 0;
+      for (let i = 0; i < texts.length; i += batchSize) {
+        const out = await extractor(texts.slice(i, i + batchSize), { pooling, normalize });
+        cols = out.dims[1];
+        parts.push(Float32Array.from(out.data as Float32Array));
+      }
+      const data = new Float32Array(texts.length * cols);
+      let offset = 0;
+      for (const p of parts) {
+        data.set(p, offset);
+        offset += p.length;
+      }
+      return { rows: texts.length, cols, data };
+    },
+    dispose: () => extractor.dispose(),
+  };
+}
