@@ -3,12 +3,14 @@ import { generateBench } from "./generate";
 import { bpeTrainBench } from "./bpe-train";
 import { trainStepBench } from "./train-step";
 import { hdbscanBench } from "./hdbscan";
+import { umapBench } from "./umap";
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   "train-step": trainStepBench,
   "bpe-train": bpeTrainBench,
   generate: generateBench,
   hdbscan: hdbscanBench,
+  umap: umapBench,
 };
 
 async function main(): Promise<void> {

@@ -65,5 +65,8 @@ export { adjustedRandScore, normalizedMutualInfoScore, mutualInfoScore, homogene
 export * from "./topics/agglomerative";
 export { cosineSimilarityDense, cosineSimilaritySparse } from "./topics/similarity";
 export * from "./topics/representation";
+export { UMAP, trustworthiness, type UMAPOptions, type UMAPTimings } from "./topics/umap";
+export { NNDescent, bruteForceKnn, type KnnGraph, type NNMetric, type NNDescentOptions } from "./topics/nndescent";
+export { findAbParams, smoothKnnDist } from "./topics/umap-math";
 export * from "./topics/bertopic";
 export * from "./topics/charts";

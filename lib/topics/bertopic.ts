@@ -19,6 +19,7 @@ import { saveSafetensors, SafetensorsFile, writeFileAtomic } from "../models/saf
 import { CountVectorizer } from "../classification/vectorizers";
 import { ClassTfidfTransformer } from "./ctfidf";
 import { HDBSCAN } from "./hdbscan";
+import { UMAP } from "./umap";
 import { agglomerativeClustering } from "./agglomerative";
 import type { Clusterer, DimensionReducer, Embedder, TextVectorizer, TopicWeighting } from "./components";
 import { argmax, cosineSimilarityDense, cosineSimilaritySparse } from "./similarity";
@@ -612,8 +613,6 @@ const NOT_SAVED: DimensionReducer = {
 
 /** BERTopic's UMAP: 15 neighbours, 5 components, min_dist 0, cosine. */
 function defaultUmap(seed: number): DimensionReducer {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { UMAP } = require("./umap") as { UMAP: new (o: object) => DimensionReducer };
   return new UMAP({ nNeighbors: 15, nComponents: 5, minDist: 0, metric: "cosine", randomState: seed });
 }
 
