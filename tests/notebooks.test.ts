@@ -42,6 +42,13 @@ for (const name of notebooks) {
       }
       assert.ok(chart.metadata?.["image/png"]?.width > 0, "the PNG lacks width metadata");
     }
+    if (name.startsWith("05-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      assert.match(printed, /\d+ clusters, \d+ outliers/, "chapter 5 prints no HDBSCAN summary");
+      assert.match(printed, /BERTopic fitted in/, "chapter 5 fits no BERTopic model");
+      assert.match(printed, /k-means \(k=10\) on TF-IDF/, "chapter 5 prints no NMI comparison with the baseline");
+      assert.ok(charts.length >= 6, `chapter 5 shows ${charts.length} charts, expected the documents map, bars, heatmap, hierarchy and scores`);
+    }
     if (name.startsWith("01-")) {
       assert.ok(charts.length >= 1, "chapter 1 shows no loss chart");
       const printed = outputs.map((o) => join(o.text)).join("\n");
