@@ -4,6 +4,7 @@ import { bpeTrainBench } from "./bpe-train";
 import { trainStepBench } from "./train-step";
 import { hdbscanBench } from "./hdbscan";
 import { umapBench } from "./umap";
+import { topicsBench } from "./topics";
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   "train-step": trainStepBench,
@@ -11,6 +12,7 @@ const benches: Record<string, (args: string[]) => Promise<Record<string, unknown
   generate: generateBench,
   hdbscan: hdbscanBench,
   umap: umapBench,
+  topics: topicsBench,
 };
 
 async function main(): Promise<void> {
