@@ -58,6 +58,8 @@ export * from "./classification/logistic-regression";
 export * from "./classification/metrics";
 export * from "./classification/stop-words";
 export * from "./topics/ctfidf";
+export * from "./classification/zero-shot";
+export * from "./classification/pipelines";
 export * from "./topics/components";
 export { HDBSCAN, type HDBSCANOptions, type HDBSCANPrediction, type CondensedTree, type SingleLinkageTree } from "./topics/hdbscan";
 export { KMeans, type KMeansOptions } from "./topics/kmeans";

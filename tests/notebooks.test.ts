@@ -58,5 +58,21 @@ for (const name of notebooks) {
       const generations = printed.split("\n").filter((line) => line.startsWith("Call me Ishmael."));
       assert.ok(generations.length >= 2, "chapter 1 prints no text generated before and after training");
     }
+    if (name.startsWith("04-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      // The book's evaluate_performance: one classification report per method.
+      const reports = printed.match(/^Negative Review +[\d.]+ +[\d.]+ +[\d.]+ +\d+$/gm) ?? [];
+      assert.ok(reports.length >= 6, `chapter 4 prints ${reports.length} classification reports, expected one per method`);
+      assert.match(printed, /^ +macro avg +[\d.]+ +[\d.]+ +[\d.]+ +\d+$/m, "a classification report lacks its macro average");
+      // The results table: method, accuracy, macro F1 — computed, so check they are sane, not exact.
+      const table = new Map(Array.from(printed.matchAll(/^(\S.*?) {2,}([01]\.\d{3}) +([01]\.\d{3})$/gm), (m) => [m[1].trim(), Number(m[3])]));
+      assert.ok(table.size >= 6, `chapter 4's results table has ${table.size} rows`);
+      const f1 = (prefix: string) => [...table].find(([method]) => method.startsWith(prefix))?.[1];
+      assert.ok((f1("TF-IDF") ?? 0) > 0.7, `TF-IDF + logistic regression macro F1 ${f1("TF-IDF")} (measured 0.81)`);
+      assert.ok((f1("task model") ?? 0) > 0.65, `fine-tuned task model macro F1 ${f1("task model")} (measured 0.76)`);
+      assert.match(printed, /(beats|does NOT beat) TF-IDF \+ logistic regression/, "chapter 4 prints no embeddings-vs-TF-IDF verdict");
+      const results = charts.find((c) => JSON.stringify(c.data?.["application/vnd.vegalite.v5+json"]).includes("accuracy and macro F1"));
+      assert.ok(results, "chapter 4 shows no results chart");
+    }
   });
 }
