@@ -58,6 +58,37 @@ for (const name of notebooks) {
       const generations = printed.split("\n").filter((line) => line.startsWith("Call me Ishmael."));
       assert.ok(generations.length >= 2, "chapter 1 prints no text generated before and after training");
     }
+    if (name.startsWith("03b-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      const number = (re: RegExp, what: string) => {
+        const m = re.exec(printed);
+        assert.ok(m, `notebook 03b prints no ${what}`);
+        return Number(m[1].replace(/,/g, ""));
+      };
+      // The hand-written attention and mean pooling agree with the lib's (independent) implementations.
+      assert.ok(number(/max \|ours - lib\| = ([\d.e+-]+)/, "attention check") < 1e-5, "the notebook's attention differs from the lib's");
+      assert.ok(number(/max \|our mean pooling - lib's meanPooling\| = ([\d.e+-]+)/, "pooling check") < 1e-5, "the notebook's mean pooling differs from the lib's");
+      assert.match(printed, /SentimentTransformer\(/, "notebook 03b prints no module tree");
+      assert.match(printed, /\(0-1\): 2 x EncoderBlock\(/, "the module tree lacks the encoder blocks");
+      const parameters = number(/^([\d,]+) parameters$/m, "parameter count");
+      assert.ok(parameters > 100_000 && parameters < 1_000_000, `parameter count ${parameters} (measured 183,298)`);
+      // Untrained, two balanced classes: the loss starts near ln 2.
+      const initial = number(/loss before training: ([\d.]+)/, "initial loss");
+      assert.ok(Math.abs(initial - Math.log(2)) < 0.1, `initial loss ${initial}, expected about ln 2`);
+      const epochs = Array.from(printed.matchAll(/epoch \d+: validation loss ([\d.]+), accuracy ([\d.]+)/g), (m) => [Number(m[1]), Number(m[2])]);
+      assert.ok(epochs.length >= 4, `notebook 03b logs ${epochs.length} validation epochs`);
+      assert.ok(epochs[epochs.length - 1][0] < epochs[0][0] - 0.05, `the validation loss barely fell: ${epochs[0][0]} -> ${epochs[epochs.length - 1][0]}`);
+      assert.match(printed, /^ +macro avg +[\d.]+ +[\d.]+ +[\d.]+ +600$/m, "notebook 03b prints no classification report of the 600 test sentences");
+      assert.ok(number(/test accuracy: ([\d.]+)/, "test accuracy") > 0.7, "the transformer from scratch is near chance (measured 0.792)");
+      const table = new Map(Array.from(printed.matchAll(/^(\S.*?) {2,}([01]\.\d{3}) +([01]\.\d{3}) +[\d,]+$/gm), (m) => [m[1].trim(), Number(m[3])]));
+      assert.ok((table.get("Transformer from scratch") ?? 0) > 0.7, `transformer macro F1 ${table.get("Transformer from scratch")} (measured 0.791)`);
+      assert.ok((table.get("TF-IDF (1-2 grams) + logistic regression") ?? 0) > 0.75, "TF-IDF baseline macro F1 (measured 0.803)");
+      assert.match(printed, /(beats|does NOT beat) TF-IDF \+ logistic regression/, "notebook 03b prints no verdict against the baseline");
+      const titles = charts.map((c) => JSON.stringify(c.data?.["application/vnd.vegalite.v5+json"]));
+      for (const title of ["Sinusoidal position encodings", "Training the encoder from scratch", "Confusion matrix", "Attention weights"]) {
+        assert.ok(titles.some((t) => t.includes(title)), `notebook 03b shows no chart "${title}"`);
+      }
+    }
     if (name.startsWith("04-")) {
       const printed = outputs.map((o) => join(o.text)).join("\n");
       // The book's evaluate_performance: one classification report per method.
