@@ -4,8 +4,9 @@
  * random directions, rows unit-normalised) at 5k, 20k and 45k points, with the seconds of each stage
  * (k-NN, fuzzy graph, spectral init, SGD layout) and the k-NN recall on a sample checked by brute force;
  * side by side, umap-js 1.4 (random init, its own NN-descent) at 5k only, and the kNN accuracy (15-NN
- * majority vote against the true clusters) of both embeddings.
- * Flags: --sizes 5000,20000,45000  --umapjs-sizes 5000  --clusters 50  --dim 384.
+ * majority vote against the true clusters) of both embeddings. "ours_unseeded": the same without a seed at
+ * the --unseeded-sizes, where the SGD runs on all cores (umap-learn's parallel path; not reproducible).
+ * Flags: --sizes 5000,20000,45000  --unseeded-sizes 45000  --umapjs-sizes 5000  --clusters 50  --dim 384.
  */
 import { UMAP } from "../lib/topics/umap";
 import { bruteForceKnn } from "../lib/topics/nndescent";
@@ -85,24 +86,29 @@ export async function umapBench(args: string[]): Promise<Record<string, unknown>
   // JIT warm-up on a small set, so the first size is not charged for it.
   new UMAP({ ...settings, forceApproximationAlgorithm: true, nEpochs: 50 }).fitTransform(syntheticEmbeddings(1500, dim, clusters, 1).x);
 
-  const ours: Record<string, unknown> = {};
-  for (const n of sizes) {
+  const unseededSizes = (flag(args, "--unseeded-sizes") ?? "45000").split(",").filter(Boolean).map(Number);
+  const run = (n: number, seeded: boolean): Record<string, unknown> => {
     const { x, y } = syntheticEmbeddings(n, dim, clusters, n);
     const t0 = performance.now();
-    const model = new UMAP(settings);
+    const model = new UMAP(seeded ? settings : { ...settings, randomState: undefined });
     const emb = model.fitTransform(x);
     const total = (performance.now() - t0) / 1000;
     const t = model.timings;
-    ours[n] = {
+    return {
       seconds: round(total, 2),
       knn: round(t.knn, 2),
       graph: round(t.graph, 2),
       init: round(t.init, 2),
       layout: round(t.layout, 2),
+      layout_threads: model.layoutThreads,
       knn_recall: knnRecall(model, x, 200),
       knn_accuracy: round(knnAccuracy(emb, y), 4),
     };
-  }
+  };
+  const ours: Record<string, unknown> = {};
+  for (const n of sizes) ours[n] = run(n, true);
+  const oursUnseeded: Record<string, unknown> = {};
+  for (const n of unseededSizes) oursUnseeded[n] = run(n, false);
 
   const umapJs: Record<string, unknown> = {};
   for (const n of jsSizes) {
@@ -126,5 +132,5 @@ export async function umapBench(args: string[]): Promise<Record<string, unknown>
     const emb: DenseMatrix = { rows: n, cols: 5, data: Float32Array.from(out.flat()) };
     umapJs[n] = { seconds: round(seconds, 2), knn_accuracy: round(knnAccuracy(emb, y), 4) };
   }
-  return { dim, clusters, settings: "n_neighbors 15, n_components 5, min_dist 0, cosine", ours, umap_js: umapJs };
+  return { dim, clusters, settings: "n_neighbors 15, n_components 5, min_dist 0, cosine", ours, ours_unseeded: oursUnseeded, umap_js: umapJs };
 }

@@ -9,9 +9,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { UMAP, trustworthiness, connectedComponents } from "../lib/topics/umap";
+import { UMAP, trustworthiness, connectedComponents, optimizeLayout } from "../lib/topics/umap";
+import { layoutKernel } from "../lib/topics/umap-layout";
 import { NNDescent, bruteForceKnn } from "../lib/topics/nndescent";
-import { findAbParams, smoothKnnDist, membershipStrengths, fuzzyUnion, spectralEigenvectors, jacobiEigen, type CsrGraph } from "../lib/topics/umap-math";
+import { findAbParams, smoothKnnDist, membershipStrengths, fuzzyUnion, spectralEigenvectors, makeEpochsPerSample, type CsrGraph } from "../lib/topics/umap-math";
+import { symmetricEigen } from "../lib/embeddings/pca";
+import { DistanceKernel } from "../lib/topics/nn-kernels";
+import { generatedModules } from "../lib/topics/build-topics-wasm";
 import { Rng } from "../lib/util/random";
 import type { DenseMatrix } from "../lib/util/matrix";
 
@@ -123,6 +127,76 @@ test("NN-descent recall >= 0.95 against brute force on 2,000 x 50 clustered data
   }
 });
 
+test("wasm SIMD distance kernels equal the plain JS ones (cosine 1 - dot, squared Euclidean, row dots)", () => {
+  for (const dim of [3, 13, 384]) {
+    const n = 50;
+    const rng = new Rng(dim);
+    const raw = Float32Array.from({ length: n * dim }, () => rng.random() * 2 - 1);
+    const unit = Float32Array.from(raw);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += unit[i * dim + t] ** 2;
+      for (let t = 0; t < dim; t++) unit[i * dim + t] /= Math.sqrt(s);
+    }
+    for (const cosine of [true, false]) {
+      const data = cosine ? unit : raw;
+      const wasm = new DistanceKernel(data, n, dim, cosine);
+      const js = new DistanceKernel(data, n, dim, cosine, false);
+      assert.ok(wasm.simd, "WebAssembly SIMD is available in Node 20");
+      assert.equal(js.simd, false);
+      const count = 300;
+      for (let t = 0; t < count; t++) {
+        const p = rng.int(n);
+        const q = t % 7 === 0 ? p : rng.int(n); // includes identical rows: distance 0
+        wasm.pairs[2 * t] = js.pairs[2 * t] = p;
+        wasm.pairs[2 * t + 1] = js.pairs[2 * t + 1] = q;
+      }
+      wasm.pairDistances(count);
+      js.pairDistances(count);
+      let worst = 0;
+      for (let t = 0; t < count; t++) {
+        // Independent check in float64 from the formula.
+        const p = wasm.pairs[2 * t], q = wasm.pairs[2 * t + 1];
+        let dot = 0, sq = 0;
+        for (let u = 0; u < dim; u++) {
+          dot += data[p * dim + u] * data[q * dim + u];
+          sq += (data[p * dim + u] - data[q * dim + u]) ** 2;
+        }
+        const expected = cosine ? Math.max(0, 1 - dot) : sq;
+        worst = Math.max(worst, Math.abs(wasm.out[t] - expected));
+        assert.ok(Math.abs(wasm.out[t] - expected) <= 2e-5 * Math.max(1, expected), `dim ${dim} cosine ${cosine} pair ${t}: wasm ${wasm.out[t]} vs ${expected}`);
+        assert.ok(Math.abs(js.out[t] - expected) <= 2e-5 * Math.max(1, expected), `dim ${dim} cosine ${cosine} pair ${t}: js ${js.out[t]} vs ${expected}`);
+      }
+      if (dim === 384) console.log(`wasm ${cosine ? "cosine" : "euclidean"} distances (dim 384): max |diff| ${worst.toExponential(2)}`);
+      for (let u = 0; u < dim; u++) wasm.vec[u] = js.vec[u] = rng.random() - 0.5;
+      for (let t = 0; t < n; t++) wasm.ids[t] = js.ids[t] = n - 1 - t;
+      wasm.rowDots(n);
+      js.rowDots(n);
+      for (let t = 0; t < n; t++) assert.ok(Math.abs(wasm.out[t] - js.out[t]) <= 1e-5 * Math.max(1, Math.abs(js.out[t])), `rowDots ${t}`);
+    }
+  }
+});
+
+test("the committed wasm bytes match nn-kernels.wat (build-topics-wasm --check)", async () => {
+  for (const [out, text] of await generatedModules()) assert.equal(readFileSync(out, "utf8"), text, `${out} is stale: rerun node --import tsx lib/topics/build-topics-wasm.ts`);
+});
+
+test("NN-descent gives the same graph quality without wasm (plain JS distances)", () => {
+  const x = clustered(1500, 40, 15, 21);
+  const exact = bruteForceKnn(x, 10, "cosine");
+  for (const useWasm of [true, false]) {
+    const index = new NNDescent(x, { nNeighbors: 10, metric: "cosine", randomState: 3, useWasm });
+    assert.equal(index.stats.simd, useWasm);
+    let hit = 0;
+    for (let i = 0; i < 1500; i++) {
+      const truth = new Set(exact.indices.subarray(i * 10, (i + 1) * 10));
+      for (let t = 0; t < 10; t++) if (truth.has(index.neighborGraph.indices[i * 10 + t])) hit++;
+    }
+    console.log(`NN-descent recall with${useWasm ? "" : "out"} wasm: ${(hit / 15000).toFixed(4)} in ${index.stats.rounds} rounds`);
+    assert.ok(hit / 15000 >= 0.95);
+  }
+});
+
 test("NNDescent.query finds the neighbours of new points (recall >= 0.9)", () => {
   const all = clustered(2200, 20, 10, 9);
   const train = { rows: 2000, cols: 20, data: all.data.slice(0, 2000 * 20) };
@@ -155,7 +229,7 @@ test("spectral eigenvectors by LOBPCG match a dense eigensolver", () => {
   for (let i = 0; i < n; i++) for (let p = g.indptr[i]; p < g.indptr[i + 1]; p++) deg[i] += g.data[p];
   const m = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let p = g.indptr[i]; p < g.indptr[i + 1]; p++) m[i * n + g.indices[p]] = g.data[p] / Math.sqrt(deg[i] * deg[g.indices[p]]);
-  const eig = jacobiEigen(m, n);
+  const eig = symmetricEigen(m, n);
   for (let t = 0; t < dim; t++) {
     // Rayleigh quotient of the LOBPCG vector equals the dense eigenvalue, and the residual is small.
     const v = Float64Array.from({ length: n }, (_, i) => vecs[i * dim + t]);
@@ -169,6 +243,89 @@ test("spectral eigenvectors by LOBPCG match a dense eigensolver", () => {
     const lambda = vmv / vv;
     assert.ok(Math.abs(lambda - eig.values[t + 1]) < 1e-6, `eigenvalue ${t}: ${lambda} vs dense ${eig.values[t + 1]}`);
   }
+});
+
+test("wasm layout kernel: x^b within 1e-10 of Math.pow, and its SGD equals the JS loop", () => {
+  const kernel = layoutKernel()?.kernel;
+  assert.ok(kernel, "WebAssembly with shared memories is available in Node 20");
+  const rng = new Rng(5);
+  let worst = 0;
+  for (let i = 0; i < 20000; i++) {
+    const x = Math.exp(rng.random() * 80 - 50);
+    const b = 0.3 + 1.7 * rng.random();
+    worst = Math.max(worst, Math.abs(kernel.pow(x, b) / Math.pow(x, b) - 1));
+  }
+  for (const x of [1, 2, 0.5, Math.SQRT2, 1 - 1e-12, 1 + 1e-12, 1e-300, 1e100]) worst = Math.max(worst, Math.abs(kernel.pow(x, 0.79) / Math.pow(x, 0.79) - 1));
+  console.log(`wasm pow: max relative error ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-10, `pow error ${worst}`);
+  assert.equal(kernel.pow(0, 0.8), 0);
+
+  // A fuzzy graph on 300 points; 4 epochs of SGD from the same start by both paths, fit (moveOther) and
+  // transform (fixed tail embedding).
+  const n = 300;
+  const x = clustered(n, 5, 3, 17);
+  const knn = bruteForceKnn(x, 10);
+  const { sigmas, rhos } = smoothKnnDist(knn.distances, n, 10);
+  const g = fuzzyUnion(knn.indices, membershipStrengths(knn.indices, knn.distances, n, 10, sigmas, rhos), n, 10);
+  const head = new Int32Array(g.indices.length);
+  for (let i = 0; i < n; i++) head.fill(i, g.indptr[i], g.indptr[i + 1]);
+  const eps = makeEpochsPerSample(g.data, 4);
+  const { a, b } = findAbParams(1, 0);
+  for (const moveOther of [true, false]) {
+    const start = Float32Array.from({ length: n * 2 }, () => rng.random() * 10);
+    const tailStart = Float32Array.from({ length: n * 2 }, () => rng.random() * 10);
+    const wasmE = Float32Array.from(start);
+    const jsE = Float32Array.from(start);
+    const wasmT = moveOther ? wasmE : Float32Array.from(tailStart);
+    const jsT = moveOther ? jsE : Float32Array.from(tailStart);
+    optimizeLayout(wasmE, wasmT, head, g.indices, 4, n, eps, a, b, new Rng(9), 1, 1, 5, moveOther, true);
+    optimizeLayout(jsE, jsT, head, g.indices, 4, n, eps, a, b, new Rng(9), 1, 1, 5, moveOther, false);
+    let diff = 0, moved = 0;
+    for (let i = 0; i < n * 2; i++) {
+      diff = Math.max(diff, Math.abs(wasmE[i] - jsE[i]));
+      moved = Math.max(moved, Math.abs(jsE[i] - start[i]));
+    }
+    console.log(`SGD wasm vs JS (moveOther ${moveOther}): max |diff| ${diff.toExponential(2)}, max move ${moved.toFixed(3)}`);
+    assert.ok(moved > 0.1, "the layout moved");
+    assert.ok(diff < 1e-5, `wasm and JS layouts differ by ${diff}`);
+  }
+});
+
+test("parallel SGD layout (2 worker-backed threads, Hogwild) separates clusters as the sequential one does", () => {
+  // 6,000 points in 4 clusters: a graph of > 100,000 edges, enough for 2 threads.
+  const n = 6000;
+  const rng = new Rng(23);
+  const labels = Int32Array.from({ length: n }, () => rng.int(4));
+  const x: DenseMatrix = { rows: n, cols: 5, data: new Float32Array(n * 5) };
+  for (let i = 0; i < n; i++) for (let d = 0; d < 5; d++) x.data[i * 5 + d] = (d === labels[i] ? 8 : 0) + rng.random();
+  const knn = bruteForceKnn(x, 15);
+  const { sigmas, rhos } = smoothKnnDist(knn.distances, n, 15);
+  const g = fuzzyUnion(knn.indices, membershipStrengths(knn.indices, knn.distances, n, 15, sigmas, rhos), n, 15);
+  const head = new Int32Array(g.indices.length);
+  for (let i = 0; i < n; i++) head.fill(i, g.indptr[i], g.indptr[i + 1]);
+  assert.ok(head.length >= 100000, `${head.length} edges`);
+  const epochs = 30;
+  const eps = makeEpochsPerSample(g.data, epochs);
+  const { a, b } = findAbParams(1, 0.1);
+  const start = Float32Array.from({ length: n * 2 }, () => rng.random() * 10);
+  // Share of 5 nearest embedded neighbours with the point's own label.
+  const purity = (e: Float32Array): number => {
+    const nn = bruteForceKnn({ rows: n, cols: 2, data: e }, 6);
+    let same = 0;
+    for (let i = 0; i < n; i++) for (let t = 1; t < 6; t++) same += labels[nn.indices[i * 6 + t]] === labels[i] ? 1 : 0;
+    return same / (5 * n);
+  };
+  const results: Record<string, number> = {};
+  for (const threads of [1, 2]) {
+    const e = Float32Array.from(start);
+    const used = optimizeLayout(e, e, head, g.indices, epochs, n, eps, a, b, new Rng(4), 1, 1, 5, true, true, threads);
+    assert.equal(used, threads, `ran on ${used} threads`);
+    assert.ok(e.every(Number.isFinite));
+    results[threads] = purity(e);
+  }
+  console.log(`layout purity (5-NN same cluster): 1 thread ${results[1].toFixed(4)}, 2 threads ${results[2].toFixed(4)}`);
+  // Random layouts score ~0.25; 30 epochs from a random start score 0.95-1 on either path (seed to seed).
+  assert.ok(results[1] > 0.9 && results[2] > 0.9, JSON.stringify(results));
 });
 
 test("trustworthiness equals scikit-learn's", () => {
@@ -246,6 +403,7 @@ test("clear errors for bad input", () => {
   assert.throws(() => new UMAP({ metric: "manhattan" as never }), /unknown metric/);
   assert.throws(() => new UMAP({ minDist: 2, spread: 1 }), /minDist/);
   assert.throws(() => new UMAP({ nNeighbors: 1 }), /nNeighbors/);
+  assert.throws(() => new UMAP({ nJobs: 0 }), /nJobs must be -1/);
   assert.throws(() => new UMAP().transform(ok), /fit/);
   const model = new UMAP({ nNeighbors: 5, randomState: 1, nEpochs: 20 });
   model.fitTransform(ok);

@@ -5,10 +5,13 @@
  *
  * Everything runs on flat typed arrays: the data as one Float32Array (rows unit-normalised for cosine, so
  * cosine distance is 1 - dot and the RP split is the same hyperplane test for both metrics), and each
- * point's neighbour list as a bounded max-heap in shared Int32Array / Float32Array blocks.
+ * point's neighbour list as a bounded max-heap in shared Int32Array / Float32Array blocks. The distances of
+ * the build (RP-tree margins, leaf pairs, candidate pairs) are computed in batches by WebAssembly SIMD
+ * kernels (nn-kernels.ts), then offered to the heaps in the order the pairs were generated.
  */
 import type { DenseMatrix } from "../util/matrix";
 import { Rng } from "../util/random";
+import { DistanceKernel, PAIR_BATCH } from "./nn-kernels";
 
 export type NNMetric = "euclidean" | "cosine";
 
@@ -30,11 +33,13 @@ export interface NNDescentOptions {
   leafSize?: number;
   /** Most NN-descent rounds (umap-learn: max(5, round(log2 n))). */
   nIters?: number;
-  /** Candidates sampled per point and round (pynndescent: min(60, nNeighbors)). */
+  /** Candidates sampled per point and round (umap-learn passes 60; pynndescent alone: min(60, nNeighbors)). */
   maxCandidates?: number;
   /** Stop when fewer than delta * n * k neighbour lists changed in a round (pynndescent: 0.001). */
   delta?: number;
   randomState?: number;
+  /** Compute distances with the WebAssembly SIMD kernels when available (default true; false: plain JS). */
+  useWasm?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -240,7 +245,7 @@ export interface RpTree {
  * (pynndescent's euclidean split; on unit rows it is also the angular split), until leaves hold at most
  * `leafSize` points. A split that puts everything on one side is replaced by a random half/half one.
  */
-export function buildRpTree(data: Float32Array, n: number, dim: number, leafSize: number, rng: Rng): RpTree {
+export function buildRpTree(data: Float32Array, n: number, dim: number, leafSize: number, rng: Rng, kernel?: DistanceKernel): RpTree {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const leafStart: number[] = [];
@@ -281,10 +286,16 @@ export function buildRpTree(data: Float32Array, n: number, dim: number, leafSize
       normal[t] = a - b;
       offset -= (a - b) * (a + b) * 0.5;
     }
+    if (kernel) {
+      // All margins of the node in one batched (SIMD) call.
+      kernel.vec.set(normal);
+      kernel.ids.set(order.subarray(start, end));
+      kernel.rowDots(size);
+    }
     let nLeft = 0;
     for (let s = start; s < end; s++) {
       const i = order[s];
-      const margin = offset + rowDot(normal, 0, data, i, dim);
+      const margin = offset + (kernel ? kernel.out[s - start] : rowDot(normal, 0, data, i, dim));
       const goLeft = margin > 0 ? 1 : margin < 0 ? 0 : rng.random() < 0.5 ? 1 : 0;
       side[s] = goLeft;
       nLeft += goLeft;
@@ -338,12 +349,12 @@ function searchRpTree(tree: RpTree, q: Float32Array, qi: number, dim: number, rn
 // NN-descent
 
 /** Default settings, as umap-learn passes them to pynndescent. */
-export function defaultNNDescentSettings(n: number, nNeighbors: number): Required<Omit<NNDescentOptions, "metric" | "randomState" | "nNeighbors">> {
+export function defaultNNDescentSettings(n: number, nNeighbors: number): Required<Omit<NNDescentOptions, "metric" | "randomState" | "nNeighbors" | "useWasm">> {
   return {
     nTrees: Math.min(64, 5 + Math.round(Math.sqrt(n) / 20)),
     leafSize: Math.max(10, nNeighbors),
     nIters: Math.max(5, Math.round(Math.log2(n))),
-    maxCandidates: Math.min(60, nNeighbors),
+    maxCandidates: 60, // umap-learn passes 60 (pynndescent alone: min(60, n_neighbors))
     delta: 0.001,
   };
 }
@@ -358,6 +369,8 @@ export class NNDescent {
   private readonly data: Float32Array;
   private readonly forest: RpTree[];
   private searchGraph?: { indptr: Int32Array; indices: Int32Array };
+  /** How the last build went: NN-descent rounds run, and whether the wasm SIMD kernels were used. */
+  stats: { rounds: number; simd: boolean } = { rounds: 0, simd: false };
 
   constructor(x: DenseMatrix, opts: NNDescentOptions) {
     const metric = checkMetric(opts.metric ?? "euclidean");
@@ -384,25 +397,48 @@ export class NNDescent {
     // Each point is its own nearest neighbour, as in umap-learn's k-NN graph.
     for (let i = 0; i < n; i++) heaps.push(i, 0, i, 0);
 
+    // Distances are computed in batches of pairs (SIMD kernels), then offered to both points' heaps in the
+    // order the pairs were generated: the same result as computing each one on the spot.
+    const kernel = new DistanceKernel(data, n, dim, cosine, opts.useWasm ?? true);
+    const pairs = kernel.pairs;
+    let pending = 0;
+    let updates = 0;
+    const flush = (): void => {
+      if (pending === 0) return;
+      kernel.pairDistances(pending);
+      const out = kernel.out;
+      for (let t = 0; t < pending; t++) {
+        const d = out[t];
+        const p = pairs[2 * t];
+        const q = pairs[2 * t + 1];
+        // push() ignores anything not closer than the current worst, so no pre-test is needed.
+        updates += heaps.push(p, d, q, 1);
+        updates += heaps.push(q, d, p, 1);
+      }
+      pending = 0;
+    };
+    const addPair = (p: number, q: number): void => {
+      if (pending === PAIR_BATCH) flush();
+      pairs[2 * pending] = p;
+      pairs[2 * pending + 1] = q;
+      pending++;
+    };
+
     // 1. RP forest: all pairs within each leaf.
     this.forest = [];
     for (let t = 0; t < nTrees; t++) {
-      const tree = buildRpTree(data, n, dim, leafSize, rng);
+      const tree = buildRpTree(data, n, dim, leafSize, rng, kernel);
       this.forest.push(tree);
       for (let leaf = 0; leaf < tree.leafStart.length; leaf++) {
         const s0 = tree.leafStart[leaf];
         const s1 = tree.leafEnd[leaf];
         for (let s = s0; s < s1; s++) {
           const p = tree.order[s];
-          for (let u = s + 1; u < s1; u++) {
-            const q = tree.order[u];
-            const d = reducedDistance(data, p, data, q, dim, cosine);
-            if (d < heaps.threshold(p)) heaps.push(p, d, q, 1);
-            if (d < heaps.threshold(q)) heaps.push(q, d, p, 1);
-          }
+          for (let u = s + 1; u < s1; u++) addPair(p, tree.order[u]);
         }
       }
     }
+    flush();
     // Fill lists the leaves left short with random points.
     for (let i = 0; i < n; i++) {
       if (heaps.indices[i * k] >= 0 && heaps.distances[i * k] < Infinity) continue;
@@ -412,11 +448,14 @@ export class NNDescent {
       }
     }
 
-    // 2. NN-descent rounds.
+    // 2. NN-descent rounds (pynndescent's nn_descent with low_memory): each point's sampled new and old
+    // candidates (its neighbours and reverse neighbours); new-new and new-old pairs are compared, old-old
+    // pairs were compared in an earlier round.
     const newCand = new CandidateHeaps(n, maxCandidates);
     const oldCand = new CandidateHeaps(n, maxCandidates);
-    const thresholds = new Float32Array(n);
+    let rounds = 0;
     for (let iter = 0; iter < nIters; iter++) {
+      rounds++;
       newCand.reset();
       oldCand.reset();
       for (let i = 0; i < n; i++) {
@@ -442,8 +481,7 @@ export class NNDescent {
           }
         }
       }
-      for (let i = 0; i < n; i++) thresholds[i] = heaps.threshold(i);
-      let updates = 0;
+      updates = 0;
       for (let i = 0; i < n; i++) {
         const nb = i * maxCandidates;
         for (let c = 0; c < maxCandidates; c++) {
@@ -451,26 +489,18 @@ export class NNDescent {
           if (p < 0) continue;
           for (let e = c + 1; e < maxCandidates; e++) {
             const q = newCand.indices[nb + e];
-            if (q < 0 || q === p) continue;
-            const d = reducedDistance(data, p, data, q, dim, cosine);
-            if (d < thresholds[p] || d < thresholds[q]) {
-              updates += heaps.push(p, d, q, 1);
-              updates += heaps.push(q, d, p, 1);
-            }
+            if (q >= 0 && q !== p) addPair(p, q);
           }
           for (let e = 0; e < maxCandidates; e++) {
             const q = oldCand.indices[nb + e];
-            if (q < 0 || q === p) continue;
-            const d = reducedDistance(data, p, data, q, dim, cosine);
-            if (d < thresholds[p] || d < thresholds[q]) {
-              updates += heaps.push(p, d, q, 1);
-              updates += heaps.push(q, d, p, 1);
-            }
+            if (q >= 0 && q !== p) addPair(p, q);
           }
         }
       }
+      flush();
       if (updates <= delta * k * n) break;
     }
+    this.stats = { rounds, simd: kernel.simd };
 
     const sorted = heaps.sorted();
     for (let p = 0; p < sorted.distances.length; p++) sorted.distances[p] = trueDistance(sorted.distances[p], cosine);

@@ -5,6 +5,8 @@
  * schedule (`make_epochs_per_sample`). Kept apart from the estimator so each can be checked on its own
  * against the Python reference (tests/fixtures/umap).
  */
+// Small dense eigenproblems (LOBPCG's Rayleigh-Ritz step, tiny graphs) use PCA's cyclic Jacobi solver.
+import { symmetricEigen } from "../embeddings/pca";
 
 /** umap-learn's tolerance on the bandwidth search and floor on the bandwidth, relative to mean distance. */
 const SMOOTH_K_TOLERANCE = 1e-5;
@@ -305,59 +307,6 @@ export function makeEpochsPerSample(weights: Float32Array, nEpochs: number): Flo
 // ---------------------------------------------------------------------------------------------------------
 // eigenvectors for the spectral initialisation
 
-/**
- * Eigen-decomposition of a small dense symmetric matrix (row-major m x m) by cyclic Jacobi rotations:
- * eigenvalues descending, eigenvector t in column t of `vectors`.
- */
-export function jacobiEigen(a: Float64Array, m: number): { values: Float64Array; vectors: Float64Array } {
-  const A = Float64Array.from(a);
-  const V = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) V[i * m + i] = 1;
-  let scale = 0;
-  for (let i = 0; i < m * m; i++) scale += A[i] * A[i];
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < m; p++) for (let q = p + 1; q < m; q++) off += A[p * m + q] * A[p * m + q];
-    if (off <= 1e-26 * scale || off === 0) break;
-    for (let p = 0; p < m; p++) {
-      for (let q = p + 1; q < m; q++) {
-        const apq = A[p * m + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (A[q * m + q] - A[p * m + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < m; k++) {
-          const akp = A[k * m + p];
-          const akq = A[k * m + q];
-          A[k * m + p] = c * akp - s * akq;
-          A[k * m + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < m; k++) {
-          const apk = A[p * m + k];
-          const aqk = A[q * m + k];
-          A[p * m + k] = c * apk - s * aqk;
-          A[q * m + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < m; k++) {
-          const vkp = V[k * m + p];
-          const vkq = V[k * m + q];
-          V[k * m + p] = c * vkp - s * vkq;
-          V[k * m + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: m }, (_, i) => i).sort((i, j) => A[j * m + j] - A[i * m + i]);
-  const values = new Float64Array(m);
-  const vectors = new Float64Array(m * m);
-  order.forEach((src, dst) => {
-    values[dst] = A[src * m + src];
-    for (let k = 0; k < m; k++) vectors[k * m + dst] = V[k * m + src];
-  });
-  return { values, vectors };
-}
-
 function dot64(a: Float64Array, b: Float64Array): number {
   let s0 = 0, s1 = 0;
   const n = a.length;
@@ -459,7 +408,7 @@ export function lobpcgLargest(
         H[j * s + i] = v;
       }
     }
-    const eig = jacobiEigen(H, s);
+    const eig = symmetricEigen(H, s);
     const combine = (basis: Float64Array[], from: number, t: number): Float64Array => {
       const out = new Float64Array(n);
       for (let i = from; i < s; i++) {
@@ -528,7 +477,7 @@ export function spectralEigenvectors(g: CsrGraph, dim: number, random: () => num
       apply(col, res);
       for (let i = 0; i < n; i++) dense[i * n + j] = res[i];
     }
-    const eig = jacobiEigen(dense, n); // descending in M = smallest first in L
+    const eig = symmetricEigen(dense, n); // descending in M = smallest first in L
     for (let i = 0; i < n; i++) for (let t = 0; t < dim && t + 1 < n; t++) out[i * dim + t] = eig.vectors[i * n + t + 1];
     return out;
   }

@@ -8,8 +8,8 @@
  * fixed training embedding.
  *
  * Differences from umap-learn, on purpose: one seeded RNG drives everything (umap-learn seeds numpy and
- * numba separately), so results match umap-learn in distribution, not bit for bit; the SGD is sequential
- * (as umap-learn with a random_state, which also disables its parallelism).
+ * numba separately), so results match umap-learn in distribution, not bit for bit. As in umap-learn, the
+ * SGD is sequential and reproducible with a randomState, and parallel (worker threads, Hogwild) without.
  */
 import type { DimensionReducer } from "./components";
 import type { DenseMatrix } from "../util/matrix";
@@ -18,7 +18,6 @@ import { NNDescent, bruteForceKnn, rowDot, type KnnGraph, type NNMetric } from "
 import {
   findAbParams,
   fuzzyUnion,
-  jacobiEigen,
   makeEpochsPerSample,
   membershipStrengths,
   smoothKnnDist,
@@ -26,6 +25,8 @@ import {
   lobpcgLargest,
   type CsrGraph,
 } from "./umap-math";
+import { symmetricEigen } from "../embeddings/pca";
+import { sgdLayoutWasm, availableThreads } from "./umap-layout";
 
 export interface UMAPOptions {
   /** Size of the local neighbourhood (15). */
@@ -59,6 +60,11 @@ export interface UMAPOptions {
   b?: number;
   /** Use NN-descent even below 4,096 points (umap-learn's force_approximation_algorithm). */
   forceApproximationAlgorithm?: boolean;
+  /**
+   * Threads for the SGD layout (umap-learn's n_jobs; -1, the default: all cores). As in umap-learn, a
+   * randomState forces 1: the parallel SGD races on shared coordinates and is not reproducible.
+   */
+  nJobs?: number;
   /** NN-descent settings (defaults as umap-learn passes to pynndescent). */
   nTrees?: number;
   nIters?: number;
@@ -98,6 +104,8 @@ export class UMAP implements DimensionReducer {
   graph?: CsrGraph;
   /** Seconds per stage of the last fit. */
   timings: UMAPTimings = { knn: 0, graph: 0, init: 0, layout: 0 };
+  /** Threads the SGD layout of the last fit ran on. */
+  layoutThreads = 1;
   private readonly opts: UMAPOptions;
   private rng: Rng;
   private trainData?: DenseMatrix;
@@ -133,6 +141,7 @@ export class UMAP implements DimensionReducer {
     if (!(this.repulsionStrength >= 0)) bad(`repulsionStrength must be >= 0, got ${this.repulsionStrength}`);
     if (!(this.setOpMixRatio >= 0 && this.setOpMixRatio <= 1)) bad(`setOpMixRatio must be in [0, 1], got ${this.setOpMixRatio}`);
     if (!(this.localConnectivity >= 0)) bad(`localConnectivity must be >= 0, got ${this.localConnectivity}`);
+    if (opts.nJobs !== undefined && !(opts.nJobs === -1 || (Number.isInteger(opts.nJobs) && opts.nJobs >= 1))) bad(`nJobs must be -1 (all cores) or a positive integer, got ${opts.nJobs}`);
     if (this.init !== "spectral" && this.init !== "random") bad(`init must be "spectral" or "random", got "${this.init}"`);
     if (opts.a !== undefined && opts.b !== undefined) {
       this.a = opts.a;
@@ -214,7 +223,10 @@ export class UMAP implements DimensionReducer {
     // 4. SGD.
     const { head, tail, weights } = graphEdges(pruned);
     const epochsPerSample = makeEpochsPerSample(weights, nEpochs);
-    optimizeLayout(embedding, embedding, head, tail, nEpochs, n, epochsPerSample, this.a, this.b, rng, this.repulsionStrength, this.learningRate, this.negativeSampleRate, true);
+    // umap-learn runs its SGD in parallel only without a random_state (n_jobs is then ignored, set to 1).
+    const nJobs = this.opts.nJobs ?? -1;
+    const threads = this.randomState !== undefined ? 1 : nJobs === -1 ? availableThreads() : nJobs;
+    this.layoutThreads = optimizeLayout(embedding, embedding, head, tail, nEpochs, n, epochsPerSample, this.a, this.b, rng, this.repulsionStrength, this.learningRate, this.negativeSampleRate, true, true, threads);
     const t4 = performance.now();
     this.timings = { knn: (t1 - t0) / 1000, graph: (t2 - t1) / 1000, init: (t3 - t2) / 1000, layout: (t4 - t3) / 1000 };
     this.embedding = { rows: n, cols: dim, data: embedding };
@@ -457,7 +469,7 @@ function componentLayout(x: DenseMatrix, count: number, labels: Int32Array, dim:
   if (count <= 300) {
     const m = new Float64Array(count * count);
     for (let i = 0; i < count; i++) for (let j = 0; j < count; j++) m[i * count + j] = normalized(i, j);
-    const eig = jacobiEigen(m, count);
+    const eig = symmetricEigen(m, count);
     for (let i = 0; i < count; i++) for (let t = 0; t < dim; t++) vectors[i * dim + t] = t + 1 < count ? eig.vectors[i * count + t + 1] : 0;
   } else {
     const apply = (v: Float64Array, out: Float64Array): void => {
@@ -493,6 +505,9 @@ function componentLayout(x: DenseMatrix, count: number, labels: Int32Array, dim:
  * its tail (attractive gradient -2ab d^(2(b-1)) / (1 + a d^2b), per coordinate clipped to [-4, 4]), then
  * pushes the head away from negativeSampleRate random vertices (2 gamma b / ((0.001 + d^2)(1 + a d^2b))),
  * with the learning rate decaying linearly to 0. `moveOther` also moves the tail (fit, not transform).
+ * Runs in WebAssembly (umap-layout.wat, the same loop with a table-based d^2b) unless `useWasm` is false or
+ * WebAssembly is missing; then single-threaded and deterministic per seed, or on `threads` threads
+ * (Hogwild, not reproducible: see umap-layout.ts). Returns the number of threads it ran on.
  */
 export function optimizeLayout(
   headEmbedding: Float32Array,
@@ -509,11 +524,23 @@ export function optimizeLayout(
   initialAlpha: number,
   negativeSampleRate: number,
   moveOther: boolean,
-): void {
+  useWasm = true,
+  threads = 1,
+): number {
   const dim = tailEmbedding.length / nVertices; // the tail embedding holds the nVertices sampled from
   // Work in float64 copies (no float32 rounding on every update in the hot loop); one array when fitting.
   const headE = Float64Array.from(headEmbedding);
   const tailE = headEmbedding === tailEmbedding ? headE : Float64Array.from(tailEmbedding);
+  // Negative samples come from a mulberry32 stream seeded by `rng` (the same generator as util/random,
+  // inlined: it runs hundreds of millions of times).
+  const seed = rng.seed() >>> 0;
+  const params = { nEpochs, nVertices, a, b, gamma, initialAlpha, negativeSampleRate, moveOther, seed, threads };
+  const ranOn = useWasm ? sgdLayoutWasm(headE, tailE, dim, head, tail, epochsPerSample, params) : 0;
+  if (ranOn > 0) {
+    headEmbedding.set(headE);
+    if (tailE !== headE) tailEmbedding.set(tailE);
+    return ranOn;
+  }
   const nEdges = epochsPerSample.length;
   const epochsPerNegativeSample = new Float64Array(nEdges);
   const epochOfNextNegativeSample = new Float64Array(nEdges);
@@ -523,9 +550,7 @@ export function optimizeLayout(
     epochOfNextNegativeSample[i] = epochsPerNegativeSample[i];
     epochOfNextSample[i] = epochsPerSample[i];
   }
-  // Negative samples come from a mulberry32 stream seeded by `rng` (the same generator as util/random,
-  // inlined: it runs hundreds of millions of times).
-  let state = rng.seed() >>> 0;
+  let state = seed;
   const twoAB = 2 * a * b;
   const twoGammaB = 2 * gamma * b;
   let alpha = initialAlpha;
@@ -551,7 +576,7 @@ export function optimizeLayout(
         }
       }
       epochOfNextSample[i] += epochsPerSample[i];
-      const nNeg = Math.floor((n - epochOfNextNegativeSample[i]) / epochsPerNegativeSample[i]);
+      const nNeg = Math.trunc((n - epochOfNextNegativeSample[i]) / epochsPerNegativeSample[i]) || 0; // int(), as umap-learn
       for (let p = 0; p < nNeg; p++) {
         let t = (state = (state + 0x6d2b79f5) >>> 0);
         t = Math.imul(t ^ (t >>> 15), t | 1);
@@ -577,6 +602,7 @@ export function optimizeLayout(
   }
   headEmbedding.set(headE);
   if (tailE !== headE) tailEmbedding.set(tailE);
+  return 1;
 }
 
 /**
