@@ -5,8 +5,10 @@
  */
 
 interface Contingency {
-  /** Counts per (true class, predicted cluster) pair that occur. */
+  /** Counts per (true class, predicted cluster) pair that occur, with the pair's class and cluster index. */
   cells: number[];
+  cellClass: number[];
+  cellCluster: number[];
   classSums: number[];
   clusterSums: number[];
   n: number;
@@ -20,6 +22,8 @@ function contingency(labelsTrue: ArrayLike<number>, labelsPred: ArrayLike<number
   const clusterIds = new Map<number, number>();
   const cellIds = new Map<string, number>();
   const cells: number[] = [];
+  const cellClass: number[] = [];
+  const cellCluster: number[] = [];
   const classSums: number[] = [];
   const clusterSums: number[] = [];
   for (let i = 0; i < labelsTrue.length; i++) {
@@ -34,10 +38,13 @@ function contingency(labelsTrue: ArrayLike<number>, labelsPred: ArrayLike<number
     clusterSums[b]++;
     const key = `${a},${b}`;
     const c = cellIds.get(key);
-    if (c === undefined) cellIds.set(key, cells.push(1) - 1);
-    else cells[c]++;
+    if (c === undefined) {
+      cellIds.set(key, cells.push(1) - 1);
+      cellClass.push(a);
+      cellCluster.push(b);
+    } else cells[c]++;
   }
-  return { cells, classSums, clusterSums, n: labelsTrue.length };
+  return { cells, cellClass, cellCluster, classSums, clusterSums, n: labelsTrue.length };
 }
 
 /** sklearn's adjusted_rand_score: the Rand index corrected for chance (1 = identical partitions). */
@@ -63,32 +70,11 @@ function entropy(sums: number[], n: number): number {
 
 
 function mutualInformation(labelsTrue: ArrayLike<number>, labelsPred: ArrayLike<number>, what: string) {
-  const classIds = new Map<number, number>();
-  const clusterIds = new Map<number, number>();
-  const counts = new Map<number, number>();
-  const classSums: number[] = [];
-  const clusterSums: number[] = [];
-  const n = labelsTrue.length;
-  if (labelsPred.length !== n) throw new Error(`${what}: labelsTrue has ${n} entries, labelsPred ${labelsPred.length}`);
-  for (let i = 0; i < n; i++) {
-    const t = labelsTrue[i];
-    const p = labelsPred[i];
-    if (!Number.isFinite(t) || !Number.isFinite(p)) throw new Error(`${what}: label at ${i} is not a finite number`);
-    let a = classIds.get(t);
-    if (a === undefined) classIds.set(t, (a = classSums.push(0) - 1));
-    let b = clusterIds.get(p);
-    if (b === undefined) clusterIds.set(p, (b = clusterSums.push(0) - 1));
-    classSums[a]++;
-    clusterSums[b]++;
-    const key = a * n + b;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
+  const { cells, cellClass, cellCluster, classSums, clusterSums, n } = contingency(labelsTrue, labelsPred, what);
   let mi = 0;
-  for (const [key, nij] of counts) {
-    const a = Math.floor(key / n);
-    const b = key - a * n;
-    mi += (nij / n) * (Math.log(nij) + Math.log(n) - Math.log(classSums[a]) - Math.log(clusterSums[b]));
-  }
+  cells.forEach((nij, k) => {
+    mi += (nij / n) * (Math.log(nij) + Math.log(n) - Math.log(classSums[cellClass[k]]) - Math.log(clusterSums[cellCluster[k]]));
+  });
   return { mi: Math.max(0, mi), hTrue: entropy(classSums, n), hPred: entropy(clusterSums, n), classes: classSums.length, clusters: clusterSums.length, n };
 }
 
