@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { denseMatrix, matrixRow, selectRows, toDenseMatrix, type DenseMatrix, type MatrixLike } from "../util/matrix";
-import type { CsrMatrix } from "../util/sparse";
+import { selectCsrRows, type CsrMatrix } from "../util/sparse";
 import { Rng } from "../util/random";
 import { saveSafetensors, SafetensorsFile, writeFileAtomic } from "../models/safetensors";
 import { CountVectorizer } from "../classification/vectorizers";
@@ -185,6 +185,13 @@ export class BERTopic {
     return { topics: Array.from(labels, (l) => this.clusterToTopic.get(l) ?? -1) };
   }
 
+  /** Indices of the documents of each topic, in document order. */
+  private membersByTopic(): Map<number, number[]> {
+    const members = new Map<number, number[]>(this.topicIds.map((t) => [t, []]));
+    this.docs.forEach((d, i) => members.get(d.topic)!.push(i));
+    return members;
+  }
+
   private updateSizes(): void {
     this.topics = this.docs.map((d) => d.topic);
     this.topicSizes = countBy(this.topics);
@@ -210,7 +217,8 @@ export class BERTopic {
   /** c-TF-IDF over the documents joined per topic, then the top words and the representation models. */
   private async extractTopics(fineTune = true): Promise<void> {
     const ids = this.topicIds;
-    const joined = ids.map((t) => this.docs.filter((d) => d.topic === t).map((d) => d.text).join(" "));
+    const members = this.membersByTopic();
+    const joined = ids.map((t) => members.get(t)!.map((i) => this.docs[i].text).join(" "));
     const counts = this.vectorizerModel.fitTransform(preprocess(joined, this.language));
     this.words = this.vectorizerModel.getFeatureNamesOut();
     this.ctfidfModel.fit(counts);
@@ -232,14 +240,14 @@ export class BERTopic {
       for (const [t, w] of topics) topics.set(t, w.slice(0, this.topNWords));
     }
     this.topicRepresentations = topics;
-    this.topicEmbeddings = this.embeddings ? this.meanEmbeddings(ids) : this.topicEmbeddings;
+    this.topicEmbeddings = this.embeddings ? this.meanEmbeddings(ids, members) : this.topicEmbeddings;
   }
 
-  private meanEmbeddings(ids: number[]): DenseMatrix {
+  private meanEmbeddings(ids: number[], membersOf: Map<number, number[]>): DenseMatrix {
     const e = this.embeddings!;
     const out = denseMatrix(ids.length, e.cols);
     ids.forEach((t, row) => {
-      const members = this.docs.flatMap((d, i) => (d.topic === t ? [i] : []));
+      const members = membersOf.get(t)!;
       const target = matrixRow(out, row);
       for (const i of members) {
         const v = matrixRow(e, i);
@@ -269,8 +277,9 @@ export class BERTopic {
   private extractRepresentativeDocs(nrSamples: number, nrReprDocs: number): Map<number, { ids: number[]; docs: string[] }> {
     const rng = new Rng(42);
     const out = new Map<number, { ids: number[]; docs: string[] }>();
+    const membersOf = this.membersByTopic();
     this.topicIds.forEach((t, row) => {
-      let members = this.docs.flatMap((d, i) => (d.topic === t ? [i] : []));
+      let members = membersOf.get(t)!.slice();
       if (members.length > nrSamples) {
         for (let i = members.length - 1; i > 0; i--) {
           const j = rng.int(i + 1);
@@ -282,7 +291,7 @@ export class BERTopic {
       const seen = new Set<string>();
       members = members.filter((i) => (seen.has(this.docs[i].text) ? false : (seen.add(this.docs[i].text), true)));
       const weights = this.ctfidfModel.transform(this.vectorizerModel.transform(members.map((i) => this.docs[i].text)));
-      const topicRow = rowOf(this.cTfIdf!, row);
+      const topicRow = selectCsrRows(this.cTfIdf!, [row]);
       const sim = cosineSimilaritySparse(weights, topicRow).map((r) => r[0]);
       const ranked = members.map((id, k) => ({ id, s: sim[k] })).sort((a, b) => b.s - a.s || a.id - b.id).slice(0, nrReprDocs);
       out.set(t, { ids: ranked.map((r) => r.id), docs: ranked.map((r) => this.docs[r.id].text) });
@@ -352,7 +361,7 @@ export class BERTopic {
       await this.extractTopics();
       return;
     }
-    const topicRows = selectRows(this.topicEmbeddings!, ids.map((_, i) => i + this.outliers));
+    const topicRows = selectRows(this.topicEmbeddings!, this.topicRowsWithoutOutlier());
     const distances = cosineSimilarityDense(topicRows).map((row, i) => row.map((s, j) => (i === j ? 0 : 1 - s)));
     const groups = agglomerativeClustering(distances, nrTopics);
     const mapping = new Map<number, number>([[-1, -1]]);
@@ -417,7 +426,7 @@ export class BERTopic {
       assigned = pick(cosineSimilaritySparse(weights, this.topicRowsWithoutOutliers()));
     } else if (strategy === "embeddings") {
       const e = opts.embeddings !== undefined ? selectRows(toDenseMatrix(opts.embeddings, "embeddings"), outlierIds) : await this.embed(outlierIds.map((i) => documents[i]));
-      assigned = pick(cosineSimilarityDense(e, selectRows(this.topicEmbeddings!, this.topicIds.filter((t) => t !== -1).map((_, i) => i + this.outliers))));
+      assigned = pick(cosineSimilarityDense(e, selectRows(this.topicEmbeddings!, this.topicRowsWithoutOutlier())));
     } else {
       throw new Error(`BERTopic: unknown outlier strategy '${strategy}'`);
     }
@@ -426,11 +435,13 @@ export class BERTopic {
     return out;
   }
 
+  /** Row positions of the topics other than -1 in cTfIdf and topicEmbeddings (they follow -1's row when present). */
+  private topicRowsWithoutOutlier(): number[] {
+    return this.topicIds.filter((t) => t !== -1).map((_, i) => i + this.outliers);
+  }
+
   private topicRowsWithoutOutliers(): CsrMatrix {
-    const m = this.cTfIdf!;
-    if (!this.outliers) return m;
-    const start = m.indptr[1];
-    return { rows: m.rows - 1, cols: m.cols, indptr: m.indptr.slice(1).map((p) => p - start), indices: m.indices.slice(start), data: m.data.slice(start) };
+    return selectCsrRows(this.cTfIdf!, this.topicRowsWithoutOutlier());
   }
 
   /**
@@ -614,11 +625,4 @@ const NOT_SAVED: DimensionReducer = {
 /** BERTopic's UMAP: 15 neighbours, 5 components, min_dist 0, cosine. */
 function defaultUmap(seed: number): DimensionReducer {
   return new UMAP({ nNeighbors: 15, nComponents: 5, minDist: 0, metric: "cosine", randomState: seed });
-}
-
-/** Row r of a CSR matrix as a one-row CSR matrix. */
-function rowOf(m: CsrMatrix, r: number): CsrMatrix {
-  const a = m.indptr[r];
-  const b = m.indptr[r + 1];
-  return { rows: 1, cols: m.cols, indptr: Int32Array.from([0, b - a]), indices: m.indices.slice(a, b), data: m.data.slice(a, b) };
 }

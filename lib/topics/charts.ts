@@ -7,7 +7,8 @@ import { heatmapChart } from "../viz/charts";
 import { toDenseMatrix, type MatrixLike } from "../util/matrix";
 import type { BERTopic } from "./bertopic";
 import { averageLinkage } from "./agglomerative";
-import { cosineSimilarityDense } from "./similarity";
+import { selectCsrRows } from "../util/sparse";
+import { cosineSimilarityDense, cosineSimilaritySparse } from "./similarity";
 
 type Row = Record<string, unknown>;
 const spec = (s: Row) => s as unknown as TopLevelSpec;
@@ -114,13 +115,7 @@ export function visualizeHierarchy(model: BERTopic, opts: { title?: string } = {
   const leaves = ids.map((t, i) => [t, i] as const).filter(([t]) => t !== -1);
   const n = leaves.length;
   if (n < 2) throw new Error("visualizeHierarchy: needs at least two topics");
-  // Dense rows of the topics' c-TF-IDF (topics number in the tens, vocabularies in the thousands).
-  const rows = leaves.map(([, r]) => {
-    const v = new Float32Array(c.cols);
-    for (let p = c.indptr[r]; p < c.indptr[r + 1]; p++) v[c.indices[p]] = c.data[p];
-    return v;
-  });
-  const sim = cosineSimilarityDense(toDenseMatrix(rows));
+  const sim = cosineSimilaritySparse(selectCsrRows(c, leaves.map(([, r]) => r)));
   const merges = averageLinkage(sim.map((r, i) => r.map((s, j) => (i === j ? 0 : 1 - s))));
   // Leaf order: depth-first through the tree so branches do not cross.
   const children = new Map<number, [number, number]>(merges.map((m, k) => [n + k, [m.a, m.b]]));

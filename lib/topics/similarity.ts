@@ -5,6 +5,8 @@
 import type { DenseMatrix } from "../util/matrix";
 import type { CsrMatrix } from "../util/sparse";
 
+export { argmax } from "../generation/sampling";
+
 function denseNorms(m: DenseMatrix): Float64Array {
   const norms = new Float64Array(m.rows);
   for (let i = 0; i < m.rows; i++) {
@@ -65,11 +67,4 @@ export function cosineSimilaritySparse(a: CsrMatrix, b: CsrMatrix = a): Float64A
     for (let p = b.indptr[k]; p < b.indptr[k + 1]; p++) dense[b.indices[p]] = 0;
   }
   return out;
-}
-
-/** Index of the largest value (the first on ties, as numpy's argmax). */
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
 }

@@ -22,7 +22,7 @@ that set it apart (c-TF-IDF), optionally reranked by embeddings (KeyBERTInspired
   with `thenlper/gte-small`."""),
 code("""import {
   BERTopic, CountVectorizer, HDBSCAN, KMeans, KeyBERTInspired, MaximalMarginalRelevance, SentenceTransformer,
-  TfidfVectorizer, UMAP, adjustedRandScore, barChart, dataDir, hubEmbedder, initEngine, loadFactbook, loadTable,
+  TfidfVectorizer, UMAP, adjustedRandScore, csrToDenseMatrix, barChart, dataDir, hubEmbedder, initEngine, loadFactbook, loadTable,
   modeBanner, normalizedMutualInfoScore, scatterChart, settings, show, visualizeBarchart, visualizeDocuments,
   visualizeHeatmap, visualizeHierarchy, type Embedder,
 } from "hands-on-llm";
@@ -136,10 +136,9 @@ information (NMI) and the adjusted Rand index (ARI), next to a classic baseline:
 TF-IDF vectors. Outliers count as their own group."""),
 code("""if (sections.length) {
   const tfidf = new TfidfVectorizer({ stopWords: "english", minDf: 2 }).fitTransform(docs);
-  const dense = { rows: tfidf.rows, cols: tfidf.cols, data: new Float32Array(tfidf.rows * tfidf.cols) };
-  for (let i = 0; i < tfidf.rows; i++) for (let p = tfidf.indptr[i]; p < tfidf.indptr[i + 1]; p++) dense.data[i * tfidf.cols + tfidf.indices[p]] = tfidf.data[p];
-  const sectionIds = sections.map((s) => [...new Set(sections)].indexOf(s));
-  const kmeans = Array.from(new KMeans({ nClusters: 10, nInit: 5, seed: 42 }).fitPredict(dense));
+  const sectionNames = [...new Set(sections)];
+  const sectionIds = sections.map((s) => sectionNames.indexOf(s));
+  const kmeans = Array.from(new KMeans({ nClusters: 10, nInit: 5, seed: 42 }).fitPredict(csrToDenseMatrix(tfidf)));
   const scores = [
     { method: "BERTopic (bert-mini-mlm)", labels: topics },
     { method: "BERTopic, outliers reduced", labels: newTopics },
