@@ -5,7 +5,7 @@
  */
 import { tf } from "../engine";
 import type { DenseMatrix } from "../util/matrix";
-import { BertForSequenceClassification, type BertModel } from "../models/bert";
+import { BertForSequenceClassification, type BertInputs, type BertModel } from "../models/bert";
 import { AutoTokenizer, type HfTokenizer } from "../tokenizers/hf";
 import type { HubDownloadOptions } from "../hub/download";
 import { ProgressBar } from "../notebook/progress";
@@ -53,6 +53,32 @@ export class SentenceTransformer {
     return this.encoder.config.hidden_size;
   }
 
+  /**
+   * Padded, truncated model inputs for a batch of texts (sentence-transformers' `tokenize`); the caller
+   * disposes the tensors (or calls this inside tf.tidy).
+   */
+  tokenize(texts: string[]): BertInputs {
+    const enc = this.tokenizer.call(texts, { padding: true, truncation: true, maxLength: this.maxSeqLength });
+    return {
+      inputIds: tf.tensor2d(enc.inputIds, undefined, "int32"),
+      attentionMask: tf.tensor2d(enc.attentionMask, undefined, "int32"),
+      tokenTypeIds: enc.tokenTypeIds ? tf.tensor2d(enc.tokenTypeIds, undefined, "int32") : undefined,
+    };
+  }
+
+  /**
+   * Pooled embeddings [batch, dimension] of tokenized inputs, differentiable: what the training losses
+   * call (dropout follows the encoder's train/eval mode). Normalised when the model normalises.
+   */
+  forward(inputs: BertInputs): tf.Tensor2D {
+    return tf.tidy(() => {
+      const hidden = this.encoder.forward(inputs).lastHiddenState;
+      const attentionMask = inputs.attentionMask ?? tf.onesLike(inputs.inputIds);
+      const pooled = this.pooling === "cls" ? clsPooling(hidden) : this.pooling === "max" ? maxPooling(hidden, attentionMask) : meanPooling(hidden, attentionMask);
+      return this.normalize ? l2Normalize(pooled) : pooled;
+    });
+  }
+
   /** One embedding per text, [texts.length, dimension]. */
   encode(texts: string[], opts: EncodeOptions = {}): DenseMatrix {
     if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new Error("SentenceTransformer.encode: texts must be an array of strings");
@@ -66,14 +92,9 @@ export class SentenceTransformer {
     try {
       for (let start = 0; start < order.length; start += batchSize) {
         const idx = order.slice(start, start + batchSize);
-        const enc = this.tokenizer.call(idx.map((i) => texts[i]), { padding: true, truncation: true, maxLength: this.maxSeqLength });
         const values = tf.tidy(() => {
-          const inputIds = tf.tensor2d(enc.inputIds, undefined, "int32");
-          const attentionMask = tf.tensor2d(enc.attentionMask, undefined, "int32");
-          const tokenTypeIds = enc.tokenTypeIds ? tf.tensor2d(enc.tokenTypeIds, undefined, "int32") : undefined;
-          const hidden = this.encoder.forward({ inputIds, attentionMask, tokenTypeIds }).lastHiddenState;
-          let pooled = this.pooling === "cls" ? clsPooling(hidden) : this.pooling === "max" ? maxPooling(hidden, attentionMask) : meanPooling(hidden, attentionMask);
-          if (opts.normalizeEmbeddings ?? this.normalize) pooled = l2Normalize(pooled);
+          let pooled = this.forward(this.tokenize(idx.map((i) => texts[i])));
+          if (opts.normalizeEmbeddings && !this.normalize) pooled = l2Normalize(pooled); // a Normalize module already did it
           return pooled.dataSync() as Float32Array;
         });
         idx.forEach((i, k) => out.set(values.subarray(k * dim, (k + 1) * dim), i * dim));
