@@ -13,6 +13,7 @@ import {
   TfidfVectorizer,
   compareCodePoints,
   numpyArgsort,
+  numpyAHeapsort,
   type TfidfVectorizerOptions,
 } from "../lib/classification/vectorizers";
 import { ENGLISH_STOP_WORDS } from "../lib/classification/stop-words";
@@ -110,6 +111,11 @@ test("code-point order and numpy's argsort", () => {
   const sorted = order.map((i) => values[i]);
   assert.deepEqual(sorted, [...values].sort((a, b) => a - b));
   assert.deepEqual(order.slice().sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+  // Introsort's heapsort fallback, ties included, against numpy 1.24's argsort(v, kind="heapsort").
+  const v = Array.from({ length: 30 }, (_, i) => -((i * 7) % 5) + (i % 3));
+  const heap = Int32Array.from({ length: 30 }, (_, i) => i);
+  numpyAHeapsort(v, heap, 0, 30);
+  assert.deepEqual(Array.from(heap), [12, 27, 9, 22, 7, 24, 21, 19, 6, 4, 2, 17, 14, 29, 1, 18, 3, 16, 28, 13, 26, 11, 15, 0, 25, 23, 10, 8, 5, 20]);
 });
 
 test("errors name the problem", () => {

@@ -138,14 +138,14 @@ export function numpyArgsort(values: ArrayLike<number>): Int32Array {
 }
 
 /** numpy's aheapsort_ on tosort[start, start + n): the introsort fallback. */
-function numpyAHeapsort(v: ArrayLike<number>, tosort: Int32Array, start: number, n: number): void {
+/** @internal exported for its test: numpy.argsort(kind="heapsort") runs this same routine. */
+export function numpyAHeapsort(v: ArrayLike<number>, tosort: Int32Array, start: number, n: number): void {
   // 1-based heap indexing, as numpy does: a[k] is tosort[start + k - 1].
   const base = start - 1;
-  for (let l = n >> 1; l > 0; --l) {
-    const tmp = tosort[base + l];
-    let i = l;
-    for (let j = l << 1; j <= n; ) {
-      if (j < n && v[tosort[base + j]] < v[tosort[base + j + 1]]) j += 1;
+  // Sinks `tmp` from heap slot i within a heap of `size` slots.
+  const siftDown = (tmp: number, i: number, size: number): void => {
+    for (let j = i << 1; j <= size; ) {
+      if (j < size && v[tosort[base + j]] < v[tosort[base + j + 1]]) j += 1;
       if (v[tmp] < v[tosort[base + j]]) {
         tosort[base + i] = tosort[base + j];
         i = j;
@@ -153,21 +153,13 @@ function numpyAHeapsort(v: ArrayLike<number>, tosort: Int32Array, start: number,
       } else break;
     }
     tosort[base + i] = tmp;
-  }
+  };
+  for (let l = n >> 1; l > 0; --l) siftDown(tosort[base + l], l, n);
   for (; n > 1; ) {
     const tmp = tosort[base + n];
     tosort[base + n] = tosort[base + 1];
     n -= 1;
-    let i = 1;
-    for (let j = 2; j <= n; ) {
-      if (j < n && v[tosort[base + j]] < v[tosort[base + j + 1]]) j++;
-      if (v[tmp] < v[tosort[base + j]]) {
-        tosort[base + i] = tosort[base + j];
-        i = j;
-        j += j;
-      } else break;
-    }
-    tosort[base + i] = tmp;
+    siftDown(tmp, 1, n);
   }
 }
 

