@@ -1,34 +1,19 @@
 // Assembles the topic-modelling wasm kernels (nn-kernels.wat: NN-descent's distances; umap-layout.wat: UMAP's
-// SGD epoch) into committed
-// TypeScript modules carrying their bytes in base64, as
-// lib/engine/kernels/build-wasm.ts does for the matmul kernel: the runtime needs no assembler, and `wabt`
-// (a devDependency) is used only here and by the test that checks the committed bytes against the .wat.
+// SGD epoch) into committed TypeScript modules carrying their bytes in base64, with the helpers of
+// lib/engine/kernels/build-wasm.ts (which does the same for the matmul kernel).
 //
 //   node --import tsx lib/topics/build-topics-wasm.ts           # rewrite the *-wasm.ts modules
 //   node --import tsx lib/topics/build-topics-wasm.ts --check   # exit 1 if one is stale
-import * as fs from "fs";
 import * as path from "path";
-import { assembleWat } from "../engine/kernels/build-wasm";
+import { assembleWat, bytesModule, runMain, writeOrCheck } from "../engine/kernels/build-wasm";
+
+const SCRIPT = "lib/topics/build-topics-wasm.ts";
 
 /** Each kernel: its .wat, the generated module and the name of the exported constant. */
 export const TOPICS_WASM: { wat: string; out: string; name: string; sharedMemory?: boolean }[] = [
   { wat: path.join(__dirname, "nn-kernels.wat"), out: path.join(__dirname, "nn-kernels-wasm.ts"), name: "NN_KERNELS_WASM" },
   { wat: path.join(__dirname, "umap-layout.wat"), out: path.join(__dirname, "umap-layout-wasm.ts"), name: "UMAP_LAYOUT_WASM", sharedMemory: true },
 ];
-
-/** The TypeScript module that carries the bytes. */
-export function bytesModule(bytes: Uint8Array, watName: string, constName: string): string {
-  const b64 = Buffer.from(bytes).toString("base64");
-  const lines = b64.match(/.{1,100}/g) ?? [];
-  return (
-    `// Generated from ${watName} by build-topics-wasm.ts: do not edit; edit the .wat and rerun\n` +
-    "//   node --import tsx lib/topics/build-topics-wasm.ts\n" +
-    `// ${bytes.length} bytes of WebAssembly, base64.\n` +
-    `export const ${constName} =\n` +
-    lines.map((l) => `  "${l}"`).join(" +\n") +
-    ";\n"
-  );
-}
 
 /**
  * Marks the imported memory "env"."memory" shared: wabt.js (1.0.39) rejects `shared` in the text even with
@@ -54,32 +39,9 @@ export async function generatedModules(): Promise<Map<string, string>> {
   for (const k of TOPICS_WASM) {
     let bytes = await assembleWat(k.wat);
     if (k.sharedMemory) bytes = shareImportedMemory(bytes);
-    result.set(k.out, bytesModule(bytes, path.basename(k.wat), k.name));
+    result.set(k.out, bytesModule(bytes, { watName: path.basename(k.wat), script: SCRIPT, constName: k.name }));
   }
   return result;
 }
 
-async function main(): Promise<void> {
-  const check = process.argv.includes("--check");
-  let stale = false;
-  for (const [out, text] of await generatedModules()) {
-    if (check) {
-      const current = fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "";
-      if (current !== text) {
-        console.error(`${path.basename(out)} is stale: rerun node --import tsx lib/topics/build-topics-wasm.ts`);
-        stale = true;
-      } else console.log(`${path.basename(out)} is up to date`);
-    } else {
-      fs.writeFileSync(out, text);
-      console.log(`wrote ${out}`);
-    }
-  }
-  if (stale) process.exit(1);
-}
-
-if (require.main === module) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(async () => writeOrCheck(await generatedModules(), SCRIPT));

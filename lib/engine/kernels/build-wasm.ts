@@ -1,6 +1,7 @@
-// Assembles matmul-simd.wat into the committed matmul-simd-wasm.ts (base64), so
-// that the runtime needs no assembler. `wabt` is a devDependency: only this
-// script and the test that checks the committed bytes against the .wat use it.
+// Assembles the project's WebAssembly kernels (.wat) into committed TypeScript modules carrying their
+// bytes in base64, so that the runtime needs no assembler. `wabt` is a devDependency: only the build
+// scripts (this one for matmul-simd.wat, lib/topics/build-topics-wasm.ts for the topic kernels) and the
+// tests that check the committed bytes against the .wat use it.
 //
 //   node --import tsx lib/engine/kernels/build-wasm.ts           # rewrite matmul-simd-wasm.ts
 //   node --import tsx lib/engine/kernels/build-wasm.ts --check   # exit 1 if it is stale
@@ -24,38 +25,60 @@ export async function assembleWat(watPath = WAT_PATH): Promise<Uint8Array> {
   }
 }
 
-/** The TypeScript module that carries the bytes. */
-export function bytesModule(bytes: Uint8Array): string {
+/** Where a generated module comes from: its .wat, the script that builds it, the exported constant. */
+export interface WasmSource {
+  watName: string;
+  /** The build script's path from the repository root. */
+  script: string;
+  constName: string;
+}
+
+const MATMUL: WasmSource = { watName: "matmul-simd.wat", script: "lib/engine/kernels/build-wasm.ts", constName: "MATMUL_SIMD_WASM" };
+
+/** The TypeScript module that carries the bytes (the matmul kernel's unless `source` says otherwise). */
+export function bytesModule(bytes: Uint8Array, source: WasmSource = MATMUL): string {
   const b64 = Buffer.from(bytes).toString("base64");
   const lines = b64.match(/.{1,100}/g) ?? [];
   return (
-    "// Generated from matmul-simd.wat by build-wasm.ts: do not edit; edit the .wat and rerun\n" +
-    "//   node --import tsx lib/engine/kernels/build-wasm.ts\n" +
+    `// Generated from ${source.watName} by ${path.basename(source.script)}: do not edit; edit the .wat and rerun\n` +
+    `//   node --import tsx ${source.script}\n` +
     `// ${bytes.length} bytes of WebAssembly, base64.\n` +
-    "export const MATMUL_SIMD_WASM =\n" +
+    `export const ${source.constName} =\n` +
     lines.map((l) => `  "${l}"`).join(" +\n") +
     ";\n"
   );
 }
 
-async function main(): Promise<void> {
-  const text = bytesModule(await assembleWat());
-  if (process.argv.includes("--check")) {
-    const current = fs.existsSync(OUT_PATH) ? fs.readFileSync(OUT_PATH, "utf8") : "";
-    if (current !== text) {
-      console.error(`${path.basename(OUT_PATH)} is stale: rerun node --import tsx lib/engine/kernels/build-wasm.ts`);
-      process.exit(1);
+/**
+ * Writes each generated module (text by output path), or with `--check` in argv only compares them with
+ * the committed files and exits 1 if one is stale.
+ */
+export function writeOrCheck(modules: Map<string, string>, script: string, argv = process.argv): void {
+  const check = argv.includes("--check");
+  let stale = false;
+  for (const [out, text] of modules) {
+    if (check) {
+      const current = fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "";
+      if (current !== text) {
+        console.error(`${path.basename(out)} is stale: rerun node --import tsx ${script}`);
+        stale = true;
+      } else console.log(`${path.basename(out)} is up to date`);
+    } else {
+      fs.writeFileSync(out, text);
+      console.log(`wrote ${out}`);
     }
-    console.log(`${path.basename(OUT_PATH)} matches ${path.basename(WAT_PATH)}`);
-  } else {
-    fs.writeFileSync(OUT_PATH, text);
-    console.log(`wrote ${OUT_PATH}`);
   }
+  if (stale) process.exit(1);
 }
 
-if (require.main === module) {
+/** Runs a build script's main, printing its error and exiting 1 on failure. */
+export function runMain(main: () => Promise<void>): void {
   main().catch((e) => {
     console.error(e);
     process.exit(1);
   });
+}
+
+if (require.main === module) {
+  runMain(async () => writeOrCheck(new Map([[OUT_PATH, bytesModule(await assembleWat())]]), MATMUL.script));
 }
