@@ -166,6 +166,36 @@ test("save / load round trip keeps topics, words and c-TF-IDF; the loaded model 
   assert.throws(() => BERTopic.load(dir), /topics\.json/);
 });
 
+test("hierarchicalTopics: Ward merges of c-TF-IDF cosine distances, named by the merged topics' words", async () => {
+  const { model } = await fitted();
+  // Independent distances: cosine of the dense c-TF-IDF rows of topics 0, 1, 2.
+  const c = model.cTfIdf!;
+  const row = (t: number): number[] => {
+    const out = new Array<number>(c.cols).fill(0);
+    for (let k = c.indptr[t]; k < c.indptr[t + 1]; k++) out[c.indices[k]] = c.data[k];
+    return out;
+  };
+  const rows = [0, 1, 2].map((t) => row(model.topicIds.indexOf(t))); // after -1's row when there is one
+  const cos = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0) / Math.hypot(...a) / Math.hypot(...b);
+  const d = rows.map((a) => rows.map((b) => 1 - cos(a, b)));
+  const pairs: [number, number][] = [[0, 1], [0, 2], [1, 2]];
+  const [i, j] = pairs.reduce((best, p) => (d[p[0]][p[1]] < d[best[0]][best[1]] ? p : best));
+  const k = 3 - i - j;
+  const rootDistance = Math.sqrt((2 * d[i][k] ** 2 + 2 * d[j][k] ** 2 - d[i][j] ** 2) / 3); // Lance-Williams, Ward
+  const h = model.hierarchicalTopics();
+  assert.equal(h.length, 2);
+  const [root, first] = h; // newest merge first, as BERTopic sorts them
+  assert.deepEqual([first.Parent_ID, first.Child_Left_ID, first.Child_Right_ID, first.Topics], [3, i, j, [i, j]]);
+  assert.ok(Math.abs(first.Distance - d[i][j]) < 1e-9, `${first.Distance} vs ${d[i][j]}`);
+  assert.deepEqual([root.Parent_ID, root.Child_Left_ID, root.Child_Right_ID, root.Topics], [4, k, 3, [0, 1, 2]]);
+  assert.ok(Math.abs(root.Distance - rootDistance) < 1e-9, `${root.Distance} vs ${rootDistance}`);
+  assert.equal(root.Child_Right_Name, first.Parent_Name);
+  assert.equal(first.Child_Left_Name, model.getTopic(i)!.slice(0, 5).map(([w]) => w).join("_"));
+  // The merged topic's name comes from its two themes (not from the third).
+  const themes = new Set(first.Parent_Name.split("_").map(themeOf));
+  assert.ok(!themes.has(["ocean", "garden", "money"][k]) && first.Parent_Name.split("_").length === 5, first.Parent_Name);
+});
+
 test("charts compile to Vega", async () => {
   const { model, docs } = await fitted();
   const coords = denseMatrix(docs.length, 2, Float32Array.from(docs.flatMap((_, i) => [Math.cos(i), Math.sin(i)])));

@@ -1,5 +1,5 @@
 /**
- * Average-linkage agglomerative clustering on a precomputed distance matrix: what BERTopic's
+ * Agglomerative clustering on a precomputed distance matrix (average and Ward linkage): what BERTopic's
  * `reduce_topics` runs on topic embeddings (sklearn's AgglomerativeClustering(linkage="average",
  * metric="precomputed")), and the merge tree behind the topic hierarchy chart. Topics number in the
  * tens to hundreds, so the plain O(k^3) algorithm is the clear choice.
@@ -22,49 +22,65 @@ function checkSquare(distances: ArrayLike<number>[]): number {
   return n;
 }
 
+export type LinkageMethod = "average" | "ward";
+
 /**
- * The full merge tree (n - 1 merges) under average linkage: the distance between two clusters is the
- * mean of the pairwise distances of their members. Ties go to the pair with the smallest ids.
+ * The full merge tree (n - 1 merges), as scipy's `linkage(squareform(distances), method)`: each step joins
+ * the closest pair of clusters, and the distances to the new cluster follow Lance-Williams' update for the
+ * method. "average": the mean of the members' pairwise distances (what BERTopic's reduce_topics uses);
+ * "ward": the increase in within-cluster variance, sqrt(((n_i + n_k) d_ik^2 + (n_j + n_k) d_jk^2 -
+ * n_k d_ij^2) / (n_i + n_j + n_k)) (BERTopic's hierarchical_topics). Ties go to the pair with the smallest
+ * ids; the distance matrix is symmetrised first.
  */
-export function averageLinkage(distances: ArrayLike<number>[]): Merge[] {
+export function linkage(distances: ArrayLike<number>[], method: LinkageMethod = "average"): Merge[] {
+  if (method !== "average" && method !== "ward") throw new Error(`agglomerative: linkage method must be "average" or "ward", got ${JSON.stringify(method)}`);
   const n = checkSquare(distances);
-  // Live clusters: id -> members; pairwise average distances kept as sums over member pairs.
+  // Distances between live clusters in one (2n - 1)^2 table: ids >= n are merges, as in scipy.
+  const m = Math.max(2 * n - 1, 1);
+  const d = new Float64Array(m * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) d[i * m + j] = (Number(distances[i][j]) + Number(distances[j][i])) / 2;
   const ids: number[] = Array.from({ length: n }, (_, i) => i);
-  const size = new Map<number, number>(ids.map((i) => [i, 1]));
-  const sum = new Map<string, number>();
-  const key = (a: number, b: number) => (a < b ? `${a},${b}` : `${b},${a}`);
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) sum.set(key(i, j), (Number(distances[i][j]) + Number(distances[j][i])) / 2);
+  const size = new Float64Array(m).fill(1);
   const merges: Merge[] = [];
-  let next = n;
-  while (ids.length > 1) {
+  for (let next = n; ids.length > 1; next++) {
     let best = Infinity;
     let bi = -1;
     let bj = -1;
     for (let x = 0; x < ids.length; x++) {
       for (let y = x + 1; y < ids.length; y++) {
-        const a = ids[x];
-        const b = ids[y];
-        const d = sum.get(key(a, b))! / (size.get(a)! * size.get(b)!);
-        if (d < best - 1e-12) {
-          best = d;
-          bi = a;
-          bj = b;
-        }
+        const dist = d[ids[x] * m + ids[y]];
+        if (dist < best - 1e-12) [best, bi, bj] = [dist, ids[x], ids[y]];
       }
     }
-    const merged = next++;
-    const mergedSize = size.get(bi)! + size.get(bj)!;
-    merges.push({ a: Math.min(bi, bj), b: Math.max(bi, bj), distance: best, size: mergedSize });
-    for (const c of ids) {
-      if (c === bi || c === bj) continue;
-      sum.set(key(merged, c), sum.get(key(bi, c))! + sum.get(key(bj, c))!);
-    }
+    const [ni, nj] = [size[bi], size[bj]];
+    size[next] = ni + nj;
+    merges.push({ a: Math.min(bi, bj), b: Math.max(bi, bj), distance: best, size: ni + nj });
     ids.splice(ids.indexOf(bi), 1);
     ids.splice(ids.indexOf(bj), 1);
-    ids.push(merged);
-    size.set(merged, mergedSize);
+    for (const k of ids) {
+      const [dik, djk, nk] = [d[bi * m + k], d[bj * m + k], size[k]];
+      const v = method === "average"
+        ? (ni * dik + nj * djk) / (ni + nj)
+        : Math.sqrt(Math.max(0, ((ni + nk) * dik * dik + (nj + nk) * djk * djk - nk * best * best) / (ni + nj + nk)));
+      d[next * m + k] = v;
+      d[k * m + next] = v;
+    }
+    ids.push(next);
   }
   return merges;
+}
+
+/** The merge tree under average linkage (see `linkage`). */
+export function averageLinkage(distances: ArrayLike<number>[]): Merge[] {
+  return linkage(distances, "average");
+}
+
+/** The ids of the leaves (0..n-1) under each merge, in merge order. */
+export function mergeLeaves(merges: Merge[], n: number): number[][] {
+  const leaves: number[][] = [];
+  const of = (id: number): number[] => (id < n ? [id] : leaves[id - n]);
+  for (const mg of merges) leaves.push([...of(mg.a), ...of(mg.b)].sort((x, y) => x - y));
+  return leaves;
 }
 
 /** Cuts the tree into `nClusters` flat clusters: labels 0.. in order of each cluster's smallest member. */

@@ -13,14 +13,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { denseMatrix, matrixRow, selectRows, toDenseMatrix, type DenseMatrix, type MatrixLike } from "../util/matrix";
-import { selectCsrRows, type CsrMatrix } from "../util/sparse";
+import { columnSums, csrMatrix, selectCsrRows, type CsrMatrix } from "../util/sparse";
 import { Rng } from "../util/random";
 import { saveSafetensors, SafetensorsFile, writeFileAtomic } from "../models/safetensors";
 import { CountVectorizer } from "../classification/vectorizers";
 import { ClassTfidfTransformer } from "./ctfidf";
 import { HDBSCAN } from "./hdbscan";
 import { UMAP } from "./umap";
-import { agglomerativeClustering } from "./agglomerative";
+import { agglomerativeClustering, linkage, mergeLeaves } from "./agglomerative";
 import type { Clusterer, DimensionReducer, Embedder, TextVectorizer, TopicWeighting } from "./components";
 import { argmax, cosineSimilarityDense, cosineSimilaritySparse } from "./similarity";
 import { topEntries, type RepresentationContext, type RepresentationModel, type TopicWords } from "./representation";
@@ -73,6 +73,20 @@ function countBy(values: ArrayLike<number>): Map<number, number> {
   const m = new Map<number, number>();
   for (let i = 0; i < values.length; i++) m.set(values[i], (m.get(values[i]) ?? 0) + 1);
   return m;
+}
+
+/** One merge of BERTopic's topic hierarchy (a row of hierarchical_topics' table). */
+export interface HierarchicalTopic {
+  /** Leaves are topic rows 0..k-1 (topics without -1); merges are numbered k, k + 1, … as in scipy. */
+  Parent_ID: number;
+  Parent_Name: string;
+  /** The topics under this merge. */
+  Topics: number[];
+  Child_Left_ID: number;
+  Child_Left_Name: string;
+  Child_Right_ID: number;
+  Child_Right_Name: string;
+  Distance: number;
 }
 
 export class BERTopic {
@@ -344,6 +358,47 @@ export class BERTopic {
     const ids = this.topicIds;
     const order = Array.from(sims.keys()).sort((a, b) => sims[b] - sims[a]).slice(0, topN);
     return { topics: order.map((i) => ids[i]), similarity: order.map((i) => sims[i]) };
+  }
+
+  /**
+   * BERTopic's hierarchical_topics: Ward linkage of the topics' c-TF-IDF rows by cosine distance (its
+   * defaults), one row per merge, newest (the root) first. A merge is named by the top five c-TF-IDF words
+   * of its topics' documents taken together (BERTopic also runs the representation model there; this uses
+   * c-TF-IDF alone, so merges are named by the same weighting as the tree); a leaf child by its topic's words.
+   */
+  hierarchicalTopics(): HierarchicalTopic[] {
+    this.checkFitted();
+    const leafTopics = this.topicIds.filter((t) => t !== -1);
+    const k = leafTopics.length;
+    if (k < 2) throw new Error(`hierarchicalTopics: needs at least two topics besides -1 (the model has ${k})`);
+    const sim = cosineSimilaritySparse(this.topicRowsWithoutOutliers());
+    const merges = linkage(sim.map((r, i) => r.map((v, j) => (i === j ? 0 : Math.max(0, 1 - v)))), "ward");
+    // Word counts per topic (the vectorizer was fitted on these joined documents), summed per merge.
+    const members = this.membersByTopic();
+    const joined = leafTopics.map((t) => members.get(t)!.map((i) => this.docs[i].text).join(" "));
+    const counts = this.vectorizerModel.transform(preprocess(joined, this.language));
+    const name = (words: TopicWords | undefined): string => (words ?? []).slice(0, 5).map(([w]) => w).join("_");
+    const rows: HierarchicalTopic[] = [];
+    mergeLeaves(merges, k).forEach((leaves, index) => {
+      const summed = columnSums(selectCsrRows(counts, leaves));
+      const cols = Array.from(summed.keys()).filter((j) => summed[j] > 0);
+      const grouped = csrMatrix(1, summed.length, [0, cols.length], cols, cols.map((j) => summed[j]));
+      const weights = this.ctfidfModel.transform(grouped);
+      const parentName = topEntries(weights, 0, 5).map(([j]) => this.words[j]).join("_");
+      const child = (id: number): string => (id < k ? name(this.topicRepresentations.get(leafTopics[id])) : rows[id - k].Parent_Name);
+      const m = merges[index];
+      rows.push({
+        Parent_ID: k + index,
+        Parent_Name: parentName,
+        Topics: leaves.map((i) => leafTopics[i]),
+        Child_Left_ID: m.a,
+        Child_Left_Name: child(m.a),
+        Child_Right_ID: m.b,
+        Child_Right_Name: child(m.b),
+        Distance: m.distance,
+      });
+    });
+    return rows.reverse();
   }
 
   /** Merges topics to `nrTopics` (not counting -1) by average-linkage clustering of topic embeddings. */

@@ -5,10 +5,8 @@
 import type { TopLevelSpec } from "../viz/render";
 import { heatmapChart } from "../viz/charts";
 import { toDenseMatrix, type MatrixLike } from "../util/matrix";
-import type { BERTopic } from "./bertopic";
-import { averageLinkage } from "./agglomerative";
-import { selectCsrRows } from "../util/sparse";
-import { cosineSimilarityDense, cosineSimilaritySparse } from "./similarity";
+import type { BERTopic, HierarchicalTopic } from "./bertopic";
+import { cosineSimilarityDense } from "./similarity";
 
 type Row = Record<string, unknown>;
 const spec = (s: Row) => s as unknown as TopLevelSpec;
@@ -106,40 +104,38 @@ export function visualizeTopicSizes(model: BERTopic, opts: { topN?: number; titl
 }
 
 /**
- * visualize_hierarchy: average-linkage tree of the topics by cosine distance of their c-TF-IDF rows,
- * drawn as a dendrogram (leaves on the left, merge distance to the right).
+ * visualize_hierarchy: the tree of `hierarchicalTopics()` (Ward linkage of the topics' c-TF-IDF rows by
+ * cosine distance, BERTopic's default; pass its rows to reuse them) drawn as a dendrogram: leaves on the
+ * left, merge distance to the right.
  */
-export function visualizeHierarchy(model: BERTopic, opts: { title?: string } = {}): TopLevelSpec {
-  const ids = model.topicIds;
-  const c = model.cTfIdf!;
-  const leaves = ids.map((t, i) => [t, i] as const).filter(([t]) => t !== -1);
-  const n = leaves.length;
-  if (n < 2) throw new Error("visualizeHierarchy: needs at least two topics");
-  const sim = cosineSimilaritySparse(selectCsrRows(c, leaves.map(([, r]) => r)));
-  const merges = averageLinkage(sim.map((r, i) => r.map((s, j) => (i === j ? 0 : 1 - s))));
+export function visualizeHierarchy(model: BERTopic, opts: { title?: string; hierarchicalTopics?: HierarchicalTopic[] } = {}): TopLevelSpec {
+  const rows = (opts.hierarchicalTopics ?? model.hierarchicalTopics()).slice().sort((a, b) => a.Parent_ID - b.Parent_ID);
+  const leafTopics = model.topicIds.filter((t) => t !== -1);
+  const n = leafTopics.length;
+  if (rows.length !== n - 1) throw new Error(`visualizeHierarchy: ${rows.length} merges for ${n} topics (expected ${n - 1})`);
   // Leaf order: depth-first through the tree so branches do not cross.
-  const children = new Map<number, [number, number]>(merges.map((m, k) => [n + k, [m.a, m.b]]));
+  const children = new Map<number, [number, number]>(rows.map((r) => [r.Parent_ID, [r.Child_Left_ID, r.Child_Right_ID]]));
   const order: number[] = [];
   const walk = (id: number): void => {
     if (id < n) order.push(id);
     else children.get(id)!.forEach(walk);
   };
-  walk(n + merges.length - 1);
+  walk(n + rows.length - 1);
   const yOf = new Map<number, number>(order.map((leaf, k) => [leaf, k]));
   const xOf = new Map<number, number>(Array.from({ length: n }, (_, i) => [i, 0]));
   const segments: Row[] = [];
-  merges.forEach((m, k) => {
-    const id = n + k;
-    const [ya, yb] = [yOf.get(m.a)!, yOf.get(m.b)!];
-    for (const [child, y] of [[m.a, ya], [m.b, yb]] as const) segments.push({ x: xOf.get(child)!, x2: m.distance, y, y2: y });
-    segments.push({ x: m.distance, x2: m.distance, y: ya, y2: yb });
-    yOf.set(id, (ya + yb) / 2);
-    xOf.set(id, m.distance);
-  });
-  const labels = order.map((leaf, k) => ({ label: shortLabel(model, leaves[leaf][0]), y: k }));
+  for (const r of rows) {
+    const [a, b] = [r.Child_Left_ID, r.Child_Right_ID];
+    const [ya, yb] = [yOf.get(a)!, yOf.get(b)!];
+    for (const [child, y] of [[a, ya], [b, yb]] as const) segments.push({ x: xOf.get(child)!, x2: r.Distance, y, y2: y });
+    segments.push({ x: r.Distance, x2: r.Distance, y: ya, y2: yb });
+    yOf.set(r.Parent_ID, (ya + yb) / 2);
+    xOf.set(r.Parent_ID, r.Distance);
+  }
+  const labels = order.map((leaf, k) => ({ label: shortLabel(model, leafTopics[leaf]), y: k }));
   const yScale = { domain: [-0.5, n - 0.5] };
   return spec({
-    title: opts.title ?? "Hierarchy of topics (average linkage, c-TF-IDF cosine distance)",
+    title: opts.title ?? "Hierarchy of topics (Ward linkage, c-TF-IDF cosine distance)",
     width: 420,
     height: Math.max(120, 18 * n),
     layer: [

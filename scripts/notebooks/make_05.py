@@ -104,7 +104,11 @@ console.log(found, topicModel.topicLabels.get(found.topics[0]));"""),
 code("""await show(visualizeDocuments(topicModel, docs, coords, { title: "Documents and their topics" }));"""),
 code("""await show(visualizeBarchart(topicModel));"""),
 code("""await show(visualizeHeatmap(topicModel, { topN: 15 }));"""),
-code("""await show(visualizeHierarchy(topicModel));"""),
+md("""`hierarchicalTopics` merges the topics step by step (Ward linkage of their c-TF-IDF vectors, BERTopic's
+default); each merge is named by the words of its topics taken together. The dendrogram draws the same tree."""),
+code("""const hierarchicalTopics = topicModel.hierarchicalTopics();
+console.table(hierarchicalTopics.slice(0, 8).map((r) => ({ Parent_ID: r.Parent_ID, Parent_Name: r.Parent_Name, Topics: r.Topics.join(","), Distance: r.Distance.toFixed(3) })));
+await show(visualizeHierarchy(topicModel, { hierarchicalTopics: hierarchicalTopics }));"""),
 md("""The vectorizer is a stage of its own: with English stop words removed, the c-TF-IDF words say more
 (BERTopic's documentation recommends it; the book keeps the default first)."""),
 code("""await topicModel.updateTopics(docs, { vectorizerModel: new CountVectorizer({ stopWords: "english" }) });
