@@ -27,6 +27,14 @@ interface Slot {
   decay: boolean;
 }
 
+/** A non-trainable variable of zeros shaped like `p` (its initial tensor freed: the variable holds the data). */
+function zerosVariable(p: tf.Variable): tf.Variable {
+  const zeros = tf.zerosLike(p);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
+}
+
 export class AdamW {
   lr: number;
   readonly betas: [number, number];
@@ -47,8 +55,8 @@ export class AdamW {
       .map(([name, param]) => ({
         name,
         param,
-        m: tf.variable(tf.zerosLike(param), false),
-        v: tf.variable(tf.zerosLike(param), false),
+        m: zerosVariable(param),
+        v: zerosVariable(param),
         decay: decay(name, param),
       }));
   }
