@@ -10,6 +10,7 @@ import type { HfTokenizer } from "../tokenizers/hf";
 import { maskTokens } from "../training/collators";
 import { Trainer, type TrainingArguments, type TrainOutput } from "../training/trainer";
 import { Rng } from "../util/random";
+import { epochBatchIndices } from "../training/data";
 
 export interface FillMaskResult {
   score: number;
@@ -83,28 +84,20 @@ export interface MaskedLMTrainingOptions {
 
 /**
  * Continued pre-training: `args.maxSteps` masked-LM steps over `texts` (shuffled each pass, seeded by
- * args.seed; masks drawn per step), as the book's Trainer with DataCollatorForLanguageModeling.
+ * args.seed; masks drawn per step), as the book's Trainer with DataCollatorForLanguageModeling. Use
+ * stepsForEpochs(texts.length, batchSize, epochs) for maxSteps to train by epochs.
  */
 export async function trainMaskedLM(model: BertForMaskedLM, tokenizer: HfTokenizer, texts: string[], opts: MaskedLMTrainingOptions): Promise<TrainOutput> {
   if (texts.length === 0) throw new Error("trainMaskedLM: no texts");
   const batchSize = opts.batchSize ?? 16;
   const maxLength = opts.maxLength ?? model.config.max_position_embeddings;
   const seed = opts.args.seed ?? 42;
-  // Batch i is a pure function of i (the Trainer's contract): pass p = floor(i * batchSize / n) is one
-  // seeded permutation of the texts.
-  const perPass = Math.max(1, Math.floor(texts.length / batchSize));
-  const orders = new Map<number, number[]>();
-  const order = (pass: number): number[] => {
-    if (!orders.has(pass)) orders.set(pass, new Rng(seed + pass).shuffle(Array.from(texts, (_, k) => k)));
-    return orders.get(pass)!;
-  };
+  const indices = epochBatchIndices(texts.length, batchSize, seed);
   const trainer = new Trainer<MaskedLMBatch>({
     model,
     args: opts.args,
     batch: (i) => {
-      const pass = Math.floor(i / perPass);
-      const start = (i % perPass) * batchSize;
-      const rows = order(pass).slice(start, start + batchSize).map((k) => texts[k]);
+      const rows = indices(i).map((k) => texts[k]);
       return maskedLMBatch(tokenizer, rows, new Rng(seed * 7919 + i), { maxLength, mlmProbability: opts.mlmProbability });
     },
     loss: (b) => model.forward(b).loss!,
