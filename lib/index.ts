@@ -72,3 +72,7 @@ export { NNDescent, bruteForceKnn, type KnnGraph, type NNMetric, type NNDescentO
 export { findAbParams, smoothKnnDist } from "./topics/umap-math";
 export * from "./topics/bertopic";
 export * from "./topics/charts";
+
+// Chapter 11: fine-tuning representation models
+export * from "./finetuning/classifier";
+export * from "./finetuning/mlm";

@@ -73,6 +73,17 @@ export interface TrainOutput {
   logHistory: LogRecord[];
 }
 
+/** The training loss (and every eval_ metric) of a log history against the step, one line each. */
+export function lossChart(logHistory: LogRecord[], title = "Training loss") {
+  const rows: Array<{ step: number; value: number; series: string }> = [];
+  for (const r of logHistory) {
+    for (const [key, value] of Object.entries(r)) {
+      if (key === "loss" || key.startsWith("eval_")) rows.push({ step: r.step, value: value as number, series: key });
+    }
+  }
+  return lineChart({ data: rows, x: "step", y: "value", color: "series", title, yTitle: "loss" });
+}
+
 export class Trainer<B> {
   readonly args: Required<Omit<TrainingArguments, "outputDir" | "warmupRatio">> & Pick<TrainingArguments, "outputDir">;
   readonly optimizer: AdamW;
@@ -203,13 +214,7 @@ export class Trainer<B> {
 
   /** A vega-lite chart of the logged training loss and any eval_* metrics. */
   lossChart(title = "Training loss") {
-    const rows: Array<{ step: number; value: number; series: string }> = [];
-    for (const r of this.logHistory) {
-      for (const [key, value] of Object.entries(r)) {
-        if (key === "loss" || key.startsWith("eval_")) rows.push({ step: r.step, value: value as number, series: key });
-      }
-    }
-    return lineChart({ data: rows, x: "step", y: "value", color: "series", title, yTitle: "loss" });
+    return lossChart(this.logHistory, title);
   }
 
   /**

@@ -28,11 +28,12 @@ Assign a label to a text — here, is a review positive or negative? — in the 
   `rotten_tomatoes` exported to JSON Lines (`rotten_tomatoes_train.jsonl` / `rotten_tomatoes_test.jsonl`
   with columns `text`, `label`, in `$HOLLM_ROTTEN_TOMATOES` or the working folder)."""),
 code("""import {
-  AutoTokenizer, BertForSequenceClassification, GPT2LMHeadModel, LogisticRegression, Rng, SentenceTransformer,
-  TfidfVectorizer, Trainer, accuracyScore, argmax, barChart, classMeanEmbeddings, classificationReport,
+  AutoTokenizer, BertForSequenceClassification, GPT2LMHeadModel, LogisticRegression, SentenceTransformer,
+  TfidfVectorizer, accuracyScore, argmax, barChart, classMeanEmbeddings, classificationReport,
   cosineArgmax, cosineSimilarityDense, dataDir, f1Score, hubEmbedder, hubPipeline, initEngine, loadSentiment,
-  loadTable, modeBanner, promptClassificationPipeline, settings, show, textClassificationPipeline,
-  textGenerationPipeline, tf, type ClassificationScore, type Embedder,
+  loadTable, lossChart, modeBanner, promptClassificationPipeline, settings, show, stepsForEpochs,
+  textClassificationPipeline, textGenerationPipeline, trainSequenceClassification, type ClassificationScore,
+  type Embedder,
 } from "hands-on-llm";
 import * as path from "path";
 
@@ -74,46 +75,22 @@ md("""## 1. A task-specific model
 The book loads `cardiffnlp/twitter-roberta-base-sentiment-latest`, a RoBERTa already fine-tuned on tweets'
 sentiment, into a text-classification pipeline. Nothing like it exists offline, so here we *make* the
 task-specific model: `bert-mini-mlm` with a fresh classification head (`BertForSequenceClassification`),
-fine-tuned on the 2,400 training sentences for two epochs with the lib's `Trainer` (how such models are made
-is chapter 11's subject). Texts are cut to the encoder's `max_position_embeddings` tokens."""),
+fine-tuned on the 2,400 training sentences for two epochs with `trainSequenceClassification` (the lib's
+`Trainer` with padded batches; how such models are made is chapter 11's subject). Texts are cut to the encoder's
+`max_position_embeddings` tokens."""),
 code("""const encoderDir = path.join(dataDir(), "models", "bert-mini-mlm");
 const tokenizer = await AutoTokenizer.fromPretrained(encoderDir);
 const taskModel = await BertForSequenceClassification.fromPretrained(encoderDir, { id2label: { "0": "negative", "1": "positive" } });
-const maxLength = taskModel.config.max_position_embeddings;
 const batchSize = 32, epochs = 2;
-const stepsPerEpoch = Math.ceil(data.train.length / batchSize);
-
-// The Trainer asks for batch i as a pure function of i: epoch e visits the rows in an order seeded by e.
-const epochOrder = (epoch: number) => {
-  const rng = new Rng(42 + epoch), order = data.train.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-};
-const orders = Array.from({ length: epochs }, (_, e) => epochOrder(e));
-const trainBatch = (i: number) => {
-  const step = i % stepsPerEpoch;
-  const rows = orders[Math.floor(i / stepsPerEpoch)].slice(step * batchSize, (step + 1) * batchSize);
-  const enc = tokenizer.call(rows.map((k) => trainTexts[k]), { padding: true, truncation: true, maxLength });
-  return {
-    inputIds: tf.tensor2d(enc.inputIds, undefined, "int32"),
-    attentionMask: tf.tensor2d(enc.attentionMask, undefined, "int32"),
-    labels: tf.tensor1d(rows.map((k) => yTrain[k]), "int32"),
-  };
-};
-const trainer = new Trainer({
-  model: taskModel,
-  args: { maxSteps: epochs * stepsPerEpoch, learningRate: 5e-4, warmupRatio: 0.1, weightDecay: 0.01, loggingSteps: 10 },
-  batch: trainBatch,
-  loss: (batch) => taskModel.forward(batch).loss!,
-});
 if (!settings.online) {
   const t0 = performance.now();
-  await trainer.train();
-  console.log(`fine-tuned ${epochs * stepsPerEpoch} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  await show(trainer.lossChart("Fine-tuning bert-mini-mlm on the training sentences"));
+  const maxSteps = stepsForEpochs(trainTexts.length, batchSize, epochs);
+  const out = await trainSequenceClassification(taskModel, tokenizer, { texts: trainTexts, labels: yTrain }, {
+    batchSize: batchSize,
+    args: { maxSteps: maxSteps, learningRate: 5e-4, warmupRatio: 0.1, weightDecay: 0.01, loggingSteps: 10 },
+  });
+  console.log(`fine-tuned ${maxSteps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  await show(lossChart(out.logHistory, "Fine-tuning bert-mini-mlm on the training sentences"));
 }"""),
 md("""Now the book's loop: run every test review through a text-classification pipeline that returns the score
 of every label, and take the larger of the negative and the positive score (twitter-roberta also has a
