@@ -61,7 +61,8 @@ export * from "./topics/ctfidf";
 export * from "./classification/zero-shot";
 export * from "./classification/pipelines";
 export * from "./topics/components";
-export { HDBSCAN, type HDBSCANOptions, type HDBSCANPrediction, type CondensedTree, type SingleLinkageTree } from "./topics/hdbscan";
+export { HDBSCAN, type HDBSCANOptions, type HDBSCANPrediction, type HDBSCANPredictionData, type CondensedTree, type SingleLinkageTree } from "./topics/hdbscan";
+export { allPointsMembershipVectors, membershipVector, clusterExemplars } from "./topics/hdbscan-soft";
 export { KMeans, type KMeansOptions } from "./topics/kmeans";
 export { adjustedRandScore, normalizedMutualInfoScore, mutualInfoScore, homogeneityCompletenessVMeasure, homogeneityScore, completenessScore, vMeasureScore } from "./topics/metrics";
 export * from "./topics/agglomerative";
@@ -76,3 +77,8 @@ export * from "./topics/charts";
 // Chapter 11: fine-tuning representation models
 export * from "./finetuning/classifier";
 export * from "./finetuning/mlm";
+export * from "./finetuning/ner";
+export * from "./finetuning/ner-data";
+export * from "./finetuning/token-classification";
+// seqeval's metrics share names with scikit-learn's (classification/metrics): seqeval.f1Score(...)
+export * as seqeval from "./finetuning/seqeval";

@@ -7,6 +7,7 @@ import { KDTree, squaredDistance } from "../lib/topics/kdtree";
 import { adjustedRandScore } from "../lib/topics/metrics";
 import { Rng } from "../lib/util/random";
 import type { DenseMatrix } from "../lib/util/matrix";
+import { hdbscanFromReference } from "./helpers/hdbscan-reference";
 
 /** Seeded isotropic Gaussian blobs (point i belongs to blob i % centers), centres uniform in [-box, box]. */
 function blobs(n: number, dim: number, centers: number, seed: number, spread = 1, box = 20): { x: DenseMatrix; y: Int32Array } {
@@ -54,12 +55,7 @@ test("HDBSCAN equals the brute-force Python reference exactly (labels, probabili
   const sets = JSON.parse(fs.readFileSync(file, "utf8"));
   assert.ok(sets.length >= 6);
   for (const s of sets) {
-    const h = new HDBSCAN({
-      minClusterSize: s.params.min_cluster_size,
-      minSamples: s.params.min_samples,
-      clusterSelectionMethod: s.params.method ?? "eom",
-      allowSingleCluster: s.params.allow_single_cluster ?? false,
-    });
+    const h = hdbscanFromReference(s.params);
     const labels = h.fitPredict(matrix(s.x));
     assert.deepEqual(Array.from(labels), s.labels, `${s.name}: labels`);
     let worst = 0;

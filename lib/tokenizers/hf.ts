@@ -53,6 +53,12 @@ export interface TokenizerCallOptions {
   returnTokenTypeIds?: boolean;
   returnOffsetsMapping?: boolean;
   returnSpecialTokensMask?: boolean;
+  /**
+   * The input is already split into words (Python's `is_split_into_words=True`): one example is a
+   * `string[]` of words, a batch a `string[][]`. Each word is tokenized on its own (no token spans two
+   * words) and the result carries `wordIds`; offsets are then spans into each word, as in Python.
+   */
+  isSplitIntoWords?: boolean;
 }
 
 /** What `call` returns: always one row per text, also for a single string. */
@@ -63,6 +69,11 @@ export interface BatchEncoding {
   /** Spans into each row's own text (pair tokens: into the pair text); [0, 0] for special and pad tokens. */
   offsetMapping?: TokenOffset[][];
   specialTokensMask?: number[][];
+  /**
+   * With `isSplitIntoWords`: the index of the word each token comes from, null for special and pad
+   * tokens (Python's `encoding.word_ids(i)` for each row i).
+   */
+  wordIds?: (number | null)[][];
 }
 
 export interface HfEncodeOptions {
@@ -100,6 +111,8 @@ export interface EncodedRow {
   /** 1 where the post-processor inserted a special token. */
   specialTokensMask: number[];
   typeIds: number[];
+  /** For pre-split words (`encodeWords`, `isSplitIntoWords`): each token's word index, null for special tokens. */
+  wordIds?: (number | null)[];
 }
 
 export interface FromPretrainedOptions extends HubDownloadOptions {}
@@ -111,6 +124,7 @@ interface InnerTokenizer {
   token_to_id(token: string): number | undefined;
   id_to_token(id: number): string | undefined;
   get_vocab(withAdded?: boolean): Map<string, number>;
+  decoder?: { decode(tokens: string[]): string } | null;
   post_processor: {
     post_process(a: unknown[], b: unknown[] | null, add: boolean): { tokens: unknown[]; token_type_ids?: number[]; tokens_pair?: unknown[] | null };
   } | null;
@@ -125,6 +139,8 @@ interface Segment {
   ids: number[];
   tokens: string[];
   offsets: TokenOffset[] | null;
+  /** Pre-split input: the word index of each token. */
+  wordIds?: number[];
 }
 
 interface Placeholder {
@@ -299,6 +315,20 @@ export class HfTokenizer implements TextTokenizerLike {
     return this.row(text, opts, true);
   }
 
+  /**
+   * One example already split into words (Python's `tokenizer(words, is_split_into_words=True)`): ids,
+   * tokens, offsets into each word, and `wordIds` (the word of each token, null for special tokens).
+   */
+  encodeWords(words: readonly string[], opts: Omit<HfEncodeOptions, "textPair"> = {}): EncodedRow & { wordIds: (number | null)[] } {
+    const row = this.wordRows([words], {
+      addSpecialTokens: opts.addSpecialTokens,
+      truncation: opts.truncation,
+      maxLength: opts.maxLength,
+      returnOffsetsMapping: true,
+    })[0];
+    return row as EncodedRow & { wordIds: (number | null)[] };
+  }
+
   private row(text: string, opts: HfEncodeOptions, withOffsets: boolean): EncodedRow {
     return this.rows([text], opts.textPair == null ? null : [opts.textPair], {
       addSpecialTokens: opts.addSpecialTokens,
@@ -312,20 +342,29 @@ export class HfTokenizer implements TextTokenizerLike {
    * Python's `tokenizer(texts, ...)`: a batch of rows with attention masks, padded and truncated as asked.
    * A single string gives one row (the arrays are always 2-D here).
    */
-  call(texts: string | string[], opts: TokenizerCallOptions = {}): BatchEncoding {
-    const batch = typeof texts === "string" ? [texts] : texts;
-    let pairs: string[] | null = null;
-    if (opts.textPair != null) {
-      pairs = typeof opts.textPair === "string" ? [opts.textPair] : opts.textPair;
-      if (pairs.length !== batch.length) throw new Error(`${this.name}: call() got ${batch.length} texts but ${pairs.length} textPair entries`);
+  call(texts: string | string[] | string[][], opts: TokenizerCallOptions = {}): BatchEncoding {
+    let rows: EncodedRow[];
+    if (opts.isSplitIntoWords) {
+      rows = this.wordRows(this.splitBatch(texts), opts);
+    } else {
+      if (Array.isArray(texts) && texts.some((t) => Array.isArray(t))) {
+        throw new TypeError(`${this.name}: call() got lists of words; pass { isSplitIntoWords: true } for pre-split input`);
+      }
+      const batch = typeof texts === "string" ? [texts] : (texts as string[]);
+      let pairs: string[] | null = null;
+      if (opts.textPair != null) {
+        pairs = typeof opts.textPair === "string" ? [opts.textPair] : opts.textPair;
+        if (pairs.length !== batch.length) throw new Error(`${this.name}: call() got ${batch.length} texts but ${pairs.length} textPair entries`);
+      }
+      rows = this.rows(batch, pairs, opts);
     }
-    const rows = this.rows(batch, pairs, opts);
     const padding = opts.padding === true ? "longest" : opts.padding || false;
     const out: BatchEncoding = { inputIds: [], attentionMask: [] };
     const typeIds = opts.returnTokenTypeIds ?? this.hf.return_token_type_ids === true;
     if (typeIds) out.tokenTypeIds = [];
     if (opts.returnOffsetsMapping) out.offsetMapping = [];
     if (opts.returnSpecialTokensMask) out.specialTokensMask = [];
+    if (opts.isSplitIntoWords) out.wordIds = [];
     let target = 0;
     if (padding) {
       const padId = this.padTokenId;
@@ -357,8 +396,60 @@ export class HfTokenizer implements TextTokenizerLike {
       out.tokenTypeIds?.push(pad(row.typeIds, 0));
       out.offsetMapping?.push(pad(row.offsets, [0, 0] as TokenOffset));
       out.specialTokensMask?.push(pad(row.specialTokensMask, 1));
+      out.wordIds?.push(pad(row.wordIds ?? [], null as number | null));
     }
     return out;
+  }
+
+  /** Pre-split input as a batch: a `string[]` is one example of words, a `string[][]` a batch of them. */
+  private splitBatch(texts: unknown): string[][] {
+    const bad = (what: string) =>
+      new TypeError(`${this.name}: isSplitIntoWords expects an array of words (one example) or an array of such arrays (a batch); ${what}`);
+    if (!Array.isArray(texts)) throw bad(`got ${texts === null ? "null" : typeof texts}`);
+    const isWords = (a: unknown[]) => a.every((w) => typeof w === "string");
+    if (texts.length > 0 && texts.every((t) => Array.isArray(t))) {
+      texts.forEach((t, i) => {
+        if (!isWords(t as unknown[])) throw bad(`example ${i} holds something other than strings`);
+      });
+      return texts as string[][];
+    }
+    if (!isWords(texts)) throw bad("found a mix of words and other values");
+    return [texts as string[]];
+  }
+
+  /**
+   * Encode pre-split examples: each word alone (so no token spans two words), then truncation and the
+   * post-processor as for text. Byte-level BPE words get a leading space, as Python's `add_prefix_space=True`
+   * (which Python requires for pre-split input); offsets are then spans into each word.
+   */
+  private wordRows(batch: readonly (readonly string[])[], opts: TokenizerCallOptions): EncodedRow[] {
+    if (opts.textPair != null) throw new Error(`${this.name}: textPair together with isSplitIntoWords is not supported; encode the pair as text`);
+    const add = opts.addSpecialTokens !== false;
+    const strategy =
+      opts.truncation === true ? "longest_first" : opts.truncation === undefined ? (opts.maxLength != null && !opts.padding ? "longest_first" : false) : opts.truncation;
+    const maxLength = strategy ? opts.maxLength ?? this.modelMaxLength : Infinity;
+    const withOffsets = opts.returnOffsetsMapping === true;
+    return batch.map((words, i) => {
+      const a: Segment = { ids: [], tokens: [], offsets: withOffsets ? [] : null, wordIds: [] };
+      words.forEach((word, w) => {
+        if (typeof word !== "string") throw new TypeError(`${this.name}: example ${i}: word ${w} is ${word === null ? "null" : typeof word}, not a string`);
+        const spaced = this.aligner.byteLevel ? " " + word : word;
+        const s = this.segment(spaced, withOffsets);
+        a.ids.push(...s.ids);
+        a.tokens.push(...s.tokens);
+        a.wordIds!.push(...s.ids.map(() => w));
+        if (a.offsets && s.offsets) {
+          const shift = spaced.length - word.length;
+          for (const [start, end] of s.offsets) a.offsets.push([Math.max(0, start - shift), Math.max(0, end - shift)]);
+        }
+      });
+      if (strategy && Number.isFinite(maxLength)) {
+        const budget = maxLength - (add ? this.numSpecialTokensToAdd(false) : 0);
+        if (budget < 0) throw new Error(`${this.name}: maxLength ${maxLength} is shorter than the ${maxLength - budget} special tokens each row needs`);
+        truncate(a, null, budget, strategy, this.truncationSide, this.name);
+      }
+      return this.postProcess(a, null, add);
+    });
   }
 
   /** Encode, truncate and post-process each text (and pair); no padding. */
@@ -433,6 +524,8 @@ export class HfTokenizer implements TextTokenizerLike {
       items = pb ? [...pa, ...pb] : pa;
     }
     const row: EncodedRow = { ids: [], tokens: [], offsets: [], specialTokensMask: [], typeIds: [] };
+    const words = a.wordIds !== undefined;
+    if (words) row.wordIds = [];
     items.forEach((item, i) => {
       if (typeof item === "string") {
         const id = this.inner.token_to_id(item);
@@ -441,6 +534,7 @@ export class HfTokenizer implements TextTokenizerLike {
         row.tokens.push(item);
         row.offsets.push([0, 0]);
         row.specialTokensMask.push(1);
+        if (words) row.wordIds!.push(null);
       } else {
         const p = item as Placeholder;
         const s = p.seq === 0 ? a : (b as Segment);
@@ -448,6 +542,7 @@ export class HfTokenizer implements TextTokenizerLike {
         row.tokens.push(s.tokens[p.k]);
         row.offsets.push(s.offsets ? s.offsets[p.k] : [0, 0]);
         row.specialTokensMask.push(0);
+        if (words) row.wordIds!.push(s.wordIds ? s.wordIds[p.k] : null);
       }
       row.typeIds.push(types && types[i] != null ? types[i] : typeof item === "string" ? 0 : (item as Placeholder).seq);
     });
@@ -460,6 +555,23 @@ export class HfTokenizer implements TextTokenizerLike {
   }
 
   // ----- decoding -----------------------------------------------------------------------------------------
+
+  /**
+   * Token strings back to text through the tokenizer's decoder, as Python's fast `convert_tokens_to_string`
+   * ("##" pieces glued to the word before, byte-level tokens back to UTF-8); tokens joined by spaces without one.
+   */
+  convertTokensToString(tokens: readonly string[]): string {
+    const decoder = this.inner.decoder;
+    return decoder ? decoder.decode(tokens.slice()) : tokens.join(" ");
+  }
+
+  /**
+   * The model's `continuing_subword_prefix` ("##" for WordPiece), or null: what tells a word-aware
+   * tokenizer's sub-tokens apart (the token-classification pipeline's test for a sub-word).
+   */
+  get continuingSubwordPrefix(): string | null {
+    return this.aligner.prefix;
+  }
 
   decode(ids: ArrayLike<number>, opts: HfDecodeOptions = {}): string {
     const list = Array.from(ids, (id, i) => {
@@ -547,6 +659,7 @@ function truncate(a: Segment, b: Segment | null, budget: number, strategy: strin
     s.ids = keep(s.ids) as number[];
     s.tokens = keep(s.tokens) as string[];
     if (s.offsets) s.offsets = keep(s.offsets) as TokenOffset[];
+    if (s.wordIds) s.wordIds = keep(s.wordIds) as number[];
   };
   const n1 = a.ids.length;
   const n2 = b ? b.ids.length : 0;
@@ -628,8 +741,10 @@ interface Unit {
  * whitespace off the spans, as Python does.
  */
 class OffsetAligner {
-  private readonly byteLevel: boolean;
-  private readonly prefix: string | null;
+  /** Byte-level BPE (GPT-2, RoBERTa): pre-split words are encoded with a leading space. */
+  readonly byteLevel: boolean;
+  /** The model's continuing_subword_prefix ("##" for WordPiece), or null. */
+  readonly prefix: string | null;
   private readonly suffix: string | null;
   private readonly metaspace: string | null;
   private readonly byteFallback: boolean;

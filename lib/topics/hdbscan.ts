@@ -539,7 +539,7 @@ function selectClusters(t: CondensedTree, tab: ClusterTable, opts: Required<HDBS
 }
 
 /** Converts the input to float64 rows, rejecting non-finite values (and zero rows for cosine). */
-function toPoints(x: DenseMatrix, metric: "euclidean" | "cosine", what: string): Float64Array {
+export function toPoints(x: DenseMatrix, metric: "euclidean" | "cosine", what: string): Float64Array {
   if (!x || !(x.data instanceof Float32Array) || x.data.length !== x.rows * x.cols) {
     throw new Error(`${what}: expected a DenseMatrix (rows, cols, data: Float32Array)`);
   }
@@ -560,6 +560,21 @@ function toPoints(x: DenseMatrix, metric: "euclidean" | "cosine", what: string):
     }
   }
   return out;
+}
+
+/**
+ * What soft clustering (hdbscan-soft.ts) reads from a fitted model, as hdbscan's `prediction_data_`:
+ * the fit data, its KD-tree, the prediction core distances and the selected clusters in label order.
+ */
+export interface HDBSCANPredictionData {
+  /** The fit data as float64 rows (unit rows for the cosine metric), n x dim. */
+  readonly points: Float64Array;
+  readonly dim: number;
+  readonly tree: KDTree;
+  /** Squared core distances as PredictionData has them (k = min_samples, the point itself counted). */
+  readonly coreDistances2: Float64Array;
+  /** Condensed-tree ids of the selected clusters: label k is selectedClusters[k]. */
+  readonly selectedClusters: readonly number[];
 }
 
 /** What approximatePredict returns: labels (-1 noise) and membership strengths, as hdbscan's. */
@@ -594,6 +609,7 @@ export class HDBSCAN implements Clusterer {
     /** Largest lambda of the selected cluster above each cluster id - n. */
     clusterMaxLambda: Float64Array;
     hasClusterTree: boolean;
+    selected: number[];
   };
 
   constructor(options: HDBSCANOptions = {}) {
@@ -684,8 +700,15 @@ export class HDBSCAN implements Clusterer {
         clusterMaxLambda[sub - n] = table.maxLambda[c - n];
       }
     });
-    this.fitted = { points, dim, tree, predictionCore2, table, clusterLabel, clusterMaxLambda, hasClusterTree: table.children[0].length > 0 };
+    this.fitted = { points, dim, tree, predictionCore2, table, clusterLabel, clusterMaxLambda, hasClusterTree: table.children[0].length > 0, selected: sel.selected };
     return this;
+  }
+
+  /** The data soft clustering needs (hdbscan's prediction_data_); undefined before fit or after a fit on < 2 points. */
+  predictionData(): HDBSCANPredictionData | undefined {
+    const f = this.fitted;
+    if (!f) return undefined;
+    return { points: f.points, dim: f.dim, tree: f.tree, coreDistances2: f.predictionCore2, selectedClusters: f.selected };
   }
 
   /** Labels for new points (hdbscan's approximate_predict). */
