@@ -1,6 +1,6 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { formatDuration, ProgressBar, tqdm } from "../lib/notebook";
+import { displayBundle, formatDuration, ProgressBar, tqdm } from "../lib/notebook";
 import type { ProgressStream } from "../lib/notebook";
 import { withFakeTslab } from "./fake-tslab";
 
@@ -151,4 +151,29 @@ test("formatDuration", () => {
   assert.equal(formatDuration(75), "01:15");
   assert.equal(formatDuration(3725), "1:02:05");
   assert.equal(formatDuration(NaN), "?");
+});
+
+describe("displays while tslab's socket is busy", () => {
+  test("a display refused with 'Socket is busy writing' goes out later, in order; waiting updates are coalesced", async () => {
+    const sent: Array<{ text: unknown; update: boolean }> = [];
+    let busyFor = 3; // the next 3 sends fail as zeromq.js does while a send is in flight
+    const writer = (content: { data: Record<string, unknown> }, update: boolean) => {
+      if (busyFor > 0) {
+        busyFor--;
+        throw new Error("Socket is busy writing; only one send operation may be in progress at any time");
+      }
+      sent.push({ text: content.data["text/plain"], update });
+    };
+    const show = (text: string, update: boolean, displayId = "bar") =>
+      displayBundle({ data: { "text/plain": text }, metadata: {} }, { writer, displayId, update });
+    show("first", false, "other");
+    show("frame 1", true);
+    show("frame 2", true); // replaces frame 1 while it waits
+    show("final", true);   // replaces frame 2
+    assert.deepEqual(sent, [], "nothing sent while busy");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(sent, [{ text: "first", update: false }, { text: "final", update: true }]);
+    // Other errors are not swallowed.
+    assert.throws(() => displayBundle({ data: {}, metadata: {} }, { writer: () => { throw new Error("boom"); } }), /boom/);
+  });
 });

@@ -462,6 +462,28 @@ export function loadSentiment(): SentimentDataset {
   };
 }
 
+/** A labelled text of the book's rotten_tomatoes (or any binary sentiment table with `text` and `label`). */
+export interface LabelledText {
+  text: string;
+  label: number;
+}
+
+/**
+ * The book's rotten_tomatoes, exported from the hub's dataset to JSON Lines (or JSON / CSV, as loadTable
+ * reads): `rotten_tomatoes_train.jsonl` and `rotten_tomatoes_test.jsonl` with columns `text` and `label`,
+ * in `dir` (default $HOLLM_ROTTEN_TOMATOES, else the working folder). The online notebooks' data.
+ */
+export function loadRottenTomatoes(dir = process.env.HOLLM_ROTTEN_TOMATOES ?? "."): { train: LabelledText[]; test: LabelledText[] } {
+  const split = (name: string): LabelledText[] =>
+    loadTable(path.join(dir, `rotten_tomatoes_${name}.jsonl`)).map((row, i) => {
+      if (typeof row.text !== "string" || typeof row.label !== "number") {
+        throw new Error(`${path.join(dir, `rotten_tomatoes_${name}.jsonl`)} row ${i + 1}: expected a string 'text' and a number 'label'`);
+      }
+      return { text: row.text, label: row.label };
+    });
+  return { train: split("train"), test: split("test") };
+}
+
 // ---------------------------------------------------------------------------
 // CIA World Factbook
 // ---------------------------------------------------------------------------

@@ -10,3 +10,15 @@ export type { NameItem, NamePlaylist, NamePlaylistOptions, NamePlaylists, NameRe
 export { pca, pca2d, symmetricEigen } from "./pca";
 export type { PcaInput, PcaResult, Point2D } from "./pca";
 export { clsPooling, cosineSimilarity, dotScores, l2Normalize, lastTokenPooling, maxPooling, meanPooling } from "./pooling";
+
+/** Chapter 10: creating and fine-tuning embedding models. */
+export { CosineSimilarityLoss, MultipleNegativesRankingLoss, SentenceTransformerLoss, SoftmaxLoss, cosineSimilarityLoss, multipleNegativesRankingLoss, softmaxLossFromEmbeddings } from "./losses";
+export type { MultipleNegativesRankingLossOptions, SimilarityFunction, SoftmaxLossConcatenation, SoftmaxLossOptions } from "./losses";
+export { EmbeddingSimilarityEvaluator, embeddingSimilarityMetrics, pairedSimilarities, pearsonr, rankdata, spearmanr } from "./evaluation";
+export type { EmbeddingSimilarityEvaluatorOptions, SimilarityMetrics, SimilarityName } from "./evaluation";
+export { noDuplicatesBatchIndices, noDuplicatesBatches, trainSentenceTransformer } from "./train";
+export type { BatchSamplerName, InputExample, TrainSentenceTransformerOptions, TrainSentenceTransformerOutput } from "./train";
+export { CrossEncoder, augmentedSbert, binaryCrossEntropyWithLogits, labelSilverPairs } from "./cross-encoder";
+export type { AugmentedSbertOptions, CrossEncoderFitOptions, CrossEncoderOptions, CrossEncoderPredictOptions } from "./cross-encoder";
+export { DenoisingAutoEncoderLoss, deleteWords, denoisingExamples } from "./tsdae";
+export type { DenoisingAutoEncoderLossOptions } from "./tsdae";

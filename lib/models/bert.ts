@@ -9,7 +9,7 @@ import { crossEntropy } from "../training/losses";
 import { HubDownloadOptions } from "../hub/download";
 import { checkConfig, loadWeights, readModelConfig, resolveCheckpoint, saveCheckpoint } from "./checkpoint";
 import { Activation, Embedding, LayerNorm, Linear, MASK_VALUE, activation, dropout, mergeHeads, scaledDotProductAttention, splitHeads } from "./layers";
-import { Module } from "./module";
+import { Group, Module } from "./module";
 
 /** The fields of HF's `BertConfig` (config.json) the architecture reads, with HF's defaults. */
 export interface BertConfig {
@@ -141,19 +141,6 @@ class BertAttention extends Module {
       const projected = dropout(this.dense.forward(mergeHeads(heads)), this.config.hidden_dropout_prob, this.training, this.rng);
       return [this.LayerNorm.forward(tf.add(projected, x)) as tf.Tensor3D, probs] as [tf.Tensor3D, tf.Tensor4D];
     });
-  }
-}
-
-/** A named container, for HF's purely structural nesting (`attention.self`, `intermediate`, …). */
-class Group extends Module {
-  add(name: string, module: Module): this {
-    this.addModule(name, module);
-    return this;
-  }
-
-  /** A zero-initialised bias vector registered under `bias` (the MLM head's output bias). */
-  addBias(size: number): tf.Variable {
-    return this.addParameter("bias", tf.zeros([size]));
   }
 }
 

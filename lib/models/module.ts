@@ -138,6 +138,19 @@ export abstract class Module {
   }
 }
 
+/** A named container, for HF's purely structural nesting (`attention.self`, `intermediate`, …). */
+export class Group extends Module {
+  add(name: string, module: Module): this {
+    this.addModule(name, module);
+    return this;
+  }
+
+  /** A zero-initialised bias vector registered under `bias` (an MLM head's output bias). */
+  addBias(size: number): tf.Variable {
+    return this.addParameter("bias", tf.zeros([size]));
+  }
+}
+
 /** A float as PyTorch prints it in reprs: 1e-05, 0.1. */
 export function reprFloat(x: number): string {
   return x !== 0 && Math.abs(x) < 1e-4 ? x.toExponential().replace(/e([+-])(\d)$/, "e$10$2") : String(x);

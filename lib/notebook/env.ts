@@ -74,8 +74,66 @@ export function displayBundle(
   const write = options.writer !== undefined ? options.writer : notebookWriter();
   if (!write) return false;
   const transient = options.displayId ? { display_id: options.displayId } : {};
-  write({ data: bundle.data, metadata: bundle.metadata, transient }, options.update === true);
+  send({ write, content: { data: bundle.data, metadata: bundle.metadata, transient }, update: options.update === true });
   return true;
+}
+
+interface PendingDisplay {
+  write: WriteDisplayData;
+  content: DisplayContent;
+  update: boolean;
+}
+
+/**
+ * Displays waiting for tslab's iopub socket. tslab does not await its zeromq sends, and zeromq.js throws
+ * "Socket is busy writing" when a send starts while the previous one is still in flight (seen when a
+ * progress bar's last update and its close follow each other within a training loop): the cell then
+ * fails with no message. Such displays wait here and go out in order a few milliseconds later; an update
+ * replaces a waiting update of the same output, so a busy socket never piles up stale progress frames.
+ */
+const waiting: PendingDisplay[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | null = null;
+const RETRY_MS = 5;
+/** After this many retries of the same display (~10 s), it is dropped rather than blocking the queue. */
+const MAX_RETRIES = 2000;
+let retries = 0;
+
+function isBusy(e: unknown): boolean {
+  return e instanceof Error && /busy writing/i.test(e.message);
+}
+
+function send(d: PendingDisplay): void {
+  if (waiting.length === 0) {
+    try {
+      d.write(d.content, d.update);
+      return;
+    } catch (e) {
+      if (!isBusy(e)) throw e;
+    }
+  }
+  const id = d.content.transient.display_id;
+  const same = d.update && id ? waiting.findIndex((w) => w.update && w.content.transient.display_id === id) : -1;
+  if (same >= 0) waiting[same] = d;
+  else waiting.push(d);
+  if (!flushTimer) flushTimer = setTimeout(flush, RETRY_MS);
+}
+
+function flush(): void {
+  flushTimer = null;
+  while (waiting.length > 0) {
+    const d = waiting[0];
+    try {
+      d.write(d.content, d.update);
+    } catch (e) {
+      if (isBusy(e) && ++retries < MAX_RETRIES) {
+        flushTimer = setTimeout(flush, RETRY_MS);
+        return;
+      }
+      // Not a busy socket (or busy for ~10 s): this display is lost, the others still go out.
+    }
+    waiting.shift();
+    retries = 0;
+  }
 }
 
 export type { WriteDisplayData };
