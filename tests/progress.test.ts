@@ -1,6 +1,6 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { displayBundle, formatDuration, ProgressBar, tqdm } from "../lib/notebook";
+import { displayBundle, displaysFlushed, formatDuration, ProgressBar, tqdm } from "../lib/notebook";
 import type { ProgressStream } from "../lib/notebook";
 import { withFakeTslab } from "./fake-tslab";
 
@@ -171,7 +171,7 @@ describe("displays while tslab's socket is busy", () => {
     show("frame 2", true); // replaces frame 1 while it waits
     show("final", true);   // replaces frame 2
     assert.deepEqual(sent, [], "nothing sent while busy");
-    await new Promise((r) => setTimeout(r, 50));
+    await displaysFlushed();
     assert.deepEqual(sent, [{ text: "first", update: false }, { text: "final", update: true }]);
     // Other errors are not swallowed.
     assert.throws(() => displayBundle({ data: {}, metadata: {} }, { writer: () => { throw new Error("boom"); } }), /boom/);

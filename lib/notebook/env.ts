@@ -98,6 +98,21 @@ const RETRY_MS = 5;
 const MAX_RETRIES = 2000;
 let retries = 0;
 
+/**
+ * Resolves once every waiting display has gone out and the event loop has turned, so that the socket could
+ * finish sending. Await it after a progress bar closes and before synchronous work: zeromq completes a send
+ * only on the event loop, and tslab silently drops a console.log that meets a send still in flight.
+ */
+export function displaysFlushed(): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (waiting.length === 0) setTimeout(resolve, 10);
+      else setTimeout(check, RETRY_MS);
+    };
+    check();
+  });
+}
+
 function isBusy(e: unknown): boolean {
   return e instanceof Error && /busy writing/i.test(e.message);
 }

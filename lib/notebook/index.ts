@@ -1,5 +1,5 @@
 /** Notebook helpers: environment detection, progress bars, run-wide settings. */
-export { displayBundle, isNotebook, notebookWriter } from "./env";
+export { displayBundle, displaysFlushed, isNotebook, notebookWriter } from "./env";
 export type { DisplayBundle, WriteDisplayData } from "./env";
 export { formatDuration, ProgressBar, Tqdm, tqdm } from "./progress";
 export type { ProgressMode, ProgressOptions, ProgressStream } from "./progress";

@@ -13,6 +13,7 @@ import { loadSafetensors, loadStateDict } from "../models/checkpoint";
 import { Module } from "../models/module";
 import { TensorToSave, saveSafetensors, writeFileAtomic } from "../models/safetensors";
 import { ProgressBar } from "../notebook/progress";
+import { displaysFlushed } from "../notebook/env";
 import { lineChart } from "../viz/charts";
 import { AdamW, SchedulerName, clipGradNorm, lrLambda } from "./optim";
 import { lossAndGrads } from "./step";
@@ -164,6 +165,7 @@ export class Trainer<B> {
       bar?.close();
       model.eval();
     }
+    await displaysFlushed(); // let the bar's last frame go out before the caller prints (see displaysFlushed)
     return { globalStep: this.globalStep, trainingLoss: lastLoss, logHistory: this.logHistory };
   }
 

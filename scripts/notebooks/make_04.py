@@ -30,10 +30,11 @@ Assign a label to a text — here, is a review positive or negative? — in the 
 code("""import {
   AutoTokenizer, BertForSequenceClassification, GPT2LMHeadModel, LogisticRegression, SentenceTransformer,
   TfidfVectorizer, accuracyScore, argmax, barChart, classMeanEmbeddings, classificationReport,
-  cosineArgmax, cosineSimilarityDense, dataDir, f1Score, hubEmbedder, hubPipeline, initEngine, loadSentiment,
-  loadTable, lossChart, modeBanner, promptClassificationPipeline, settings, show, stepsForEpochs,
+  cosineArgmax, cosineSimilarityDense, dataDir, f1Score, hubEmbedder, hubPipeline, initEngine, loadRottenTomatoes, loadSentiment,
+  lossChart, modeBanner, promptClassificationPipeline, settings, show, stepsForEpochs,
   textClassificationPipeline, textGenerationPipeline, trainSequenceClassification, type ClassificationScore,
   type Embedder,
+  type LabelledText,
 } from "hands-on-llm";
 import * as path from "path";
 
@@ -42,16 +43,7 @@ await initEngine();"""),
 md("""## The sentiment of reviews
 
 As the book's `data["train"]` / `data["test"]`: rows with a `text` and a `label` (0 = negative, 1 = positive)."""),
-code("""let data: { train: { text: string; label: number }[]; test: { text: string; label: number }[] };
-if (settings.online) {
-  const dir = process.env.HOLLM_ROTTEN_TOMATOES ?? ".";
-  data = {
-    train: loadTable<{ text: string; label: number }>(path.join(dir, "rotten_tomatoes_train.jsonl")),
-    test: loadTable<{ text: string; label: number }>(path.join(dir, "rotten_tomatoes_test.jsonl")),
-  };
-} else {
-  data = loadSentiment();
-}
+code("""const data: { train: LabelledText[]; test: LabelledText[] } = settings.online ? loadRottenTomatoes() : loadSentiment();
 console.log(`train: ${data.train.length} rows, test: ${data.test.length} rows`);
 console.log(data.train[0]);
 console.log(data.train[data.train.length - 1]);
