@@ -12,7 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { DisplayBundle } from "../notebook/env";
-import { displayBundle, notebookWriter } from "../notebook/env";
+import { displayBundle, displaysFlushed, notebookWriter } from "../notebook/env";
 import { renderSvg, svgToPng, withChartDefaults } from "./render";
 import type { TopLevelSpec } from "./render";
 
@@ -86,7 +86,12 @@ export function saveChart(bundle: DisplayBundle, dir: string, name = "chart"): s
 export async function show(spec: TopLevelSpec): Promise<void> {
   const writer = notebookWriter(); // before any await: tslab swaps the writer per cell
   const bundle = await chartBundle(spec);
-  if (displayBundle(bundle, { writer })) return;
+  if (displayBundle(bundle, { writer })) {
+    // A chart is a large message: let it go out before the caller prints (tslab drops a console.log that
+    // meets a send in flight; see displaysFlushed).
+    await displaysFlushed();
+    return;
+  }
   console.log(String(bundle.data["text/plain"]));
   const dir = process.env.HOLLM_CHART_DIR;
   if (dir) console.log(`  saved ${saveChart(bundle, dir, chartTitle(spec) ?? "chart")}`);

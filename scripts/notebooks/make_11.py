@@ -106,13 +106,13 @@ pre-trained model fills in:"""),
 code("""const mlm = await BertForMaskedLM.fromPretrained(modelId);
 const maskedSentence = "What a horrible [MASK]!";
 const fillBefore = fillMask(mlm, tokenizer, maskedSentence);
-for (const pred of fillBefore) console.log(`>>> ${pred.sequence}   (${pred.score.toFixed(3)})`);"""),
+console.log(fillBefore.map((pred) => `>>> ${pred.sequence}   (${pred.score.toFixed(3)})`).join("\\n"));"""),
 code("""const mlmEpochs = settings.online ? 10 : 1;
 const mlmArgs = { maxSteps: stepsForEpochs(trainTexts.length, batchSize, mlmEpochs), learningRate: settings.online ? 2e-5 : 5e-4, weightDecay: 0.01, loggingSteps: 10 };
 const mlmOut = await trainMaskedLM(mlm, tokenizer, trainTexts, { batchSize: batchSize, args: mlmArgs });
 await show(lossChart(mlmOut.logHistory, "Masked-LM on the review sentences"));
 const fillAfter = fillMask(mlm, tokenizer, maskedSentence);
-for (const pred of fillAfter) console.log(`>>> ${pred.sequence}   (${pred.score.toFixed(3)})`);"""),
+console.log(fillAfter.map((pred) => `>>> ${pred.sequence}   (${pred.score.toFixed(3)})`).join("\\n"));"""),
 md("""The book saves the result (`model.save_pretrained("mlm")`) and fine-tunes it for classification like any
 checkpoint: its masked-LM head is dropped and a new classification head is added."""),
 code("""const mlmDir = fs.mkdtempSync(path.join(os.tmpdir(), "mlm-"));
