@@ -80,5 +80,7 @@ export * from "./finetuning/mlm";
 export * from "./finetuning/ner";
 export * from "./finetuning/ner-data";
 export * from "./finetuning/token-classification";
+export * from "./finetuning/setfit";
+export * from "./finetuning/freeze";
 // seqeval's metrics share names with scikit-learn's (classification/metrics): seqeval.f1Score(...)
 export * as seqeval from "./finetuning/seqeval";

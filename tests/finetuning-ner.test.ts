@@ -8,6 +8,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
+import * as os from "os";
 import { initEngine, tf } from "../lib/engine";
 import { AutoTokenizer, type HfTokenizer } from "../lib/tokenizers/hf";
 import { BertForTokenClassification } from "../lib/models/bert";
@@ -17,7 +18,7 @@ import {
 } from "../lib/finetuning/ner";
 import * as seqeval from "../lib/finetuning/seqeval";
 import { tokenClassificationPipeline, type EntityGroup, type TokenClassificationModel, type TokenPrediction } from "../lib/finetuning/token-classification";
-import { loadBrownPos, loadSilverNer } from "../lib/finetuning/ner-data";
+import { loadBrownPos, loadConll2003, loadSilverNer } from "../lib/finetuning/ner-data";
 import { UNIVERSAL_TAGS } from "../lib/data/datasets";
 
 const BERT_MINI = path.join(__dirname, "..", "data", "models", "bert-mini-mlm");
@@ -370,6 +371,20 @@ describe("shipped token-classification data", () => {
     assert.ok(entities.length > 400, `only ${entities.length} entities in test`);
     assert.deepEqual([...new Set(entities.map((e) => e[0]))].sort(), ["LOC", "ORG", "PER"]);
     assert.throws(() => loadSilverNer({ split: "dev" as "test" }), /split must be "train", "validation" or "test"/);
+  });
+
+  test("loadConll2003 reads the Hub's rows exported to JSON Lines (tag ids or names) and names bad rows", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "conll-"));
+    fs.writeFileSync(path.join(dir, "conll2003_train.jsonl"), [
+      JSON.stringify({ id: "0", tokens: ["EU", "rejects", "German", "call"], ner_tags: [3, 0, 7, 0] }),
+      JSON.stringify({ id: "1", tokens: ["Peter", "Blackburn"], ner_tags: ["B-PER", "I-PER"] }),
+    ].join("\n") + "\n");
+    const rows = loadConll2003({ dir });
+    assert.deepEqual(rows.map((r) => r.tags), [["B-ORG", "O", "B-MISC", "O"], ["B-PER", "I-PER"]]);
+    assert.deepEqual(rows[1].nerTags, [1, 2]);
+    fs.writeFileSync(path.join(dir, "conll2003_test.jsonl"), JSON.stringify({ tokens: ["a"], ner_tags: [9] }) + "\n");
+    assert.throws(() => loadConll2003({ dir, split: "test" }), /conll2003_test\.jsonl row 1: unknown tag 9/);
+    assert.throws(() => loadConll2003({ dir, split: "validation" }), /no file .*conll2003_validation\.jsonl/);
   });
 
   test("Brown POS: universal tags, split by document", () => {

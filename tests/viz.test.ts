@@ -60,6 +60,13 @@ describe("chart helpers", () => {
       barChart({ data: [{ model: "bert-tiny", acc: 0.8 }, { model: "gpt-mini", acc: 0.7 }], x: "model", y: "acc", horizontal: true, sortByValue: true }),
     );
     assert.ok(bars.includes("bert-tiny") && bars.includes("gpt-mini"));
+    // Coloured bars of a category stand side by side unless stacked on request.
+    const rows = [{ n: "8", method: "probe", f1: 0.5 }, { n: "8", method: "SetFit", f1: 0.6 }];
+    const grouped = barChart({ data: rows, x: "n", y: "f1", color: "method" }) as any;
+    assert.deepEqual(grouped.encoding.xOffset, { field: "method" });
+    assert.deepEqual((barChart({ data: rows, x: "n", y: "f1", color: "method", horizontal: true }) as any).encoding.yOffset, { field: "method" });
+    assert.equal((barChart({ data: rows, x: "n", y: "f1", color: "method", stack: true }) as any).encoding.xOffset, undefined);
+    assert.ok((await renderSvg(grouped)).includes("SetFit"));
     const words = [
       { x: 0.1, y: 0.2, word: "king", cluster: 1 },
       { x: 0.4, y: 0.1, word: "queen", cluster: 2 },

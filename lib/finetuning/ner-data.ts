@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { dataDir } from "../data/corpus";
 import { UNIVERSAL_TAGS, loadBrown, loadTable, type BrownGenre } from "../data/datasets";
-import { NER_LABELS } from "./ner";
+import { CONLL2003_LABELS, NER_LABELS } from "./ner";
 
 export type TokenClassificationSplit = "train" | "validation" | "test";
 const SPLITS: readonly TokenClassificationSplit[] = ["train", "validation", "test"];
@@ -20,7 +20,7 @@ export const PREPARE_NER_COMMAND = "npx tsx scripts/data/prepare-ner.ts";
 
 export interface SilverNerRow {
   id: string;
-  source: "sotu" | "factbook" | "brown";
+  source: "sotu" | "factbook" | "brown" | "conll2003";
   tokens: string[];
   /** Tag ids into NER_LABELS (the dataset's `ner_tags`). */
   nerTags: number[];
@@ -55,6 +55,31 @@ export function loadSilverNer(options: { split?: TokenClassificationSplit } = {}
       return id;
     });
     return { id: String(row.id), source: row.source as SilverNerRow["source"], tokens: tokens as string[], nerTags, tags: tags as string[] };
+  });
+}
+
+/**
+ * CoNLL-2003 exported from the Hub to JSON Lines (`conll2003_train.jsonl`, `_validation`, `_test` in `dir`:
+ * `$HOLLM_CONLL2003` or the working folder), rows with `tokens` and `ner_tags` as ids of CONLL2003_LABELS
+ * (the Hub's columns) or as tag names. The online counterpart of loadSilverNer.
+ */
+export function loadConll2003(options: { split?: TokenClassificationSplit; dir?: string } = {}): SilverNerRow[] {
+  const split = checkSplit(options.split ?? "train", "loadConll2003");
+  const file = path.join(options.dir ?? process.env.HOLLM_CONLL2003 ?? ".", `conll2003_${split}.jsonl`);
+  if (!fs.existsSync(file)) throw new Error(`loadConll2003: no file ${file}; export the Hub's conll2003 ${split} split to JSON Lines there (or set HOLLM_CONLL2003)`);
+  const labels: readonly string[] = CONLL2003_LABELS;
+  return loadTable(file, { format: "jsonl" }).map((row, i) => {
+    const where = `${file} row ${i + 1}`;
+    const tokens = row.tokens;
+    const tags = row.ner_tags;
+    if (!Array.isArray(tokens) || !tokens.every((t) => typeof t === "string")) throw new Error(`${where}: tokens must be an array of strings`);
+    if (!Array.isArray(tags) || tags.length !== tokens.length) throw new Error(`${where}: ner_tags must be an array with one tag per token (${tokens.length})`);
+    const nerTags = tags.map((t) => {
+      const id = typeof t === "number" ? t : labels.indexOf(t as string);
+      if (!Number.isInteger(id) || id < 0 || id >= labels.length) throw new Error(`${where}: unknown tag ${JSON.stringify(t)} (tags: ${labels.join(", ")}, or their ids 0-${labels.length - 1})`);
+      return id;
+    });
+    return { id: String(row.id ?? i), source: "conll2003", tokens: tokens as string[], nerTags, tags: nerTags.map((id) => labels[id]) };
   });
 }
 

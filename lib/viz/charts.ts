@@ -98,6 +98,8 @@ export interface BarChartOptions<T extends Row> extends CommonOptions<T> {
   horizontal?: boolean;
   /** Order categories by value, largest first (default: data order). */
   sortByValue?: boolean;
+  /** With `color`: stack the coloured bars of a category (default false: side by side). */
+  stack?: boolean;
 }
 
 /** Bar chart of one value per category, e.g. accuracy per model. */
@@ -106,7 +108,9 @@ export function barChart<T extends Row>(o: BarChartOptions<T>): TopLevelSpec {
   const category = { field: o.x, type: "nominal", sort, title: o.xTitle };
   const value = { field: o.y, type: "quantitative", title: o.yTitle };
   const encoding: Row = o.horizontal ? { y: category, x: value } : { x: category, y: value };
-  const spec: Row = { ...base(o), mark: "bar", encoding: { ...encoding, ...colorEncoding(o, o.data) } };
+  // Coloured bars of one category stand side by side (an offset by colour) unless asked to stack.
+  const offset = o.color && !o.stack ? { [o.horizontal ? "yOffset" : "xOffset"]: { field: o.color } } : {};
+  const spec: Row = { ...base(o), mark: "bar", encoding: { ...encoding, ...colorEncoding(o, o.data), ...offset } };
   // Horizontal bars: without a fixed height vega-lite gives each category a 20 px row.
   if (o.horizontal && o.height == null) delete spec.height;
   return asSpec(spec);

@@ -204,7 +204,6 @@ const rows = results.flatMap((r) => [
 ]);
 const chart = barChart({ data: rows, x: "method", y: "value", color: "metric", horizontal: true, width: 360,
   title: "Text classification: accuracy and macro F1 on the test split", xTitle: "", yTitle: "score" }) as any;
-chart.encoding.yOffset = { field: "metric" };  // grouped bars (one per metric), not stacked
 chart.encoding.y.axis = { labelLimit: 360 };
 chart.encoding.x.scale = { domain: [0, 1] };
 await show(chart);"""),
