@@ -3,3 +3,4 @@ export type { BuiltinCorpus, CorpusFile, CorpusInfo } from "./corpus";
 export * from "./datasets";
 export * from "./spam-assassin";
 export * from "./bible";
+export * from "./nli";

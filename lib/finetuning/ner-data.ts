@@ -34,6 +34,28 @@ function checkSplit(split: unknown, where: string): TokenClassificationSplit {
 }
 
 /**
+ * Rows of `tokens` and `ner_tags` from a JSON Lines file; tags are names of `labels` or, with acceptIds, their
+ * ids (the Hub's columns). Bad rows are named by file and line.
+ */
+function readTaggedRows(file: string, labels: readonly string[], opts: { acceptIds: boolean; source?: SilverNerRow["source"] }): SilverNerRow[] {
+  return loadTable(file, { format: "jsonl" }).map((row, i) => {
+    const where = `${file} row ${i + 1}`;
+    const tokens = row.tokens;
+    const tags = row.ner_tags;
+    if (!Array.isArray(tokens) || !tokens.every((t) => typeof t === "string")) throw new Error(`${where}: tokens must be an array of strings`);
+    if (!Array.isArray(tags) || tags.length !== tokens.length) throw new Error(`${where}: ner_tags must be an array with one tag per token (${tokens.length})`);
+    const nerTags = tags.map((t) => {
+      const id = typeof t === "number" && opts.acceptIds ? t : labels.indexOf(t as string);
+      if (!Number.isInteger(id) || id < 0 || id >= labels.length) {
+        throw new Error(`${where}: unknown tag ${JSON.stringify(t)} (tags: ${labels.join(", ")}${opts.acceptIds ? `, or their ids 0-${labels.length - 1}` : ""})`);
+      }
+      return id;
+    });
+    return { id: String(row.id ?? i), source: opts.source ?? (row.source as SilverNerRow["source"]), tokens: tokens as string[], nerTags, tags: nerTags.map((id) => labels[id]) };
+  });
+}
+
+/**
  * The silver NER dataset of data/ner: sentences already split into words, with IOB2 tags over PER, ORG and
  * LOC (label ids of NER_LABELS, CoNLL-2003's order without MISC). Silver: made by rules (compromise) and a
  * gazetteer, not by people — scores against it measure agreement with those rules. Splits: 4,000 / 500 / 500.
@@ -42,20 +64,7 @@ export function loadSilverNer(options: { split?: TokenClassificationSplit } = {}
   const split = checkSplit(options.split ?? "train", "loadSilverNer");
   const file = path.join(dataDir(), "ner", `${split}.jsonl.gz`);
   if (!fs.existsSync(file)) throw new Error(`loadSilverNer: no file ${file}; regenerate data/ner with '${PREPARE_NER_COMMAND}' (or set HOLLM_DATA_DIR)`);
-  const index = new Map<string, number>(NER_LABELS.map((l, i) => [l, i]));
-  return loadTable(file, { format: "jsonl" }).map((row, i) => {
-    const where = `${file} row ${i + 1}`;
-    const tokens = row.tokens;
-    const tags = row.ner_tags;
-    if (!Array.isArray(tokens) || !tokens.every((t) => typeof t === "string")) throw new Error(`${where}: tokens must be an array of strings`);
-    if (!Array.isArray(tags) || tags.length !== tokens.length) throw new Error(`${where}: ner_tags must be an array with one tag per token (${tokens.length})`);
-    const nerTags = tags.map((t) => {
-      const id = index.get(t as string);
-      if (id === undefined) throw new Error(`${where}: unknown tag ${JSON.stringify(t)} (tags: ${NER_LABELS.join(", ")})`);
-      return id;
-    });
-    return { id: String(row.id), source: row.source as SilverNerRow["source"], tokens: tokens as string[], nerTags, tags: tags as string[] };
-  });
+  return readTaggedRows(file, NER_LABELS, { acceptIds: false });
 }
 
 /**
@@ -67,20 +76,7 @@ export function loadConll2003(options: { split?: TokenClassificationSplit; dir?:
   const split = checkSplit(options.split ?? "train", "loadConll2003");
   const file = path.join(options.dir ?? process.env.HOLLM_CONLL2003 ?? ".", `conll2003_${split}.jsonl`);
   if (!fs.existsSync(file)) throw new Error(`loadConll2003: no file ${file}; export the Hub's conll2003 ${split} split to JSON Lines there (or set HOLLM_CONLL2003)`);
-  const labels: readonly string[] = CONLL2003_LABELS;
-  return loadTable(file, { format: "jsonl" }).map((row, i) => {
-    const where = `${file} row ${i + 1}`;
-    const tokens = row.tokens;
-    const tags = row.ner_tags;
-    if (!Array.isArray(tokens) || !tokens.every((t) => typeof t === "string")) throw new Error(`${where}: tokens must be an array of strings`);
-    if (!Array.isArray(tags) || tags.length !== tokens.length) throw new Error(`${where}: ner_tags must be an array with one tag per token (${tokens.length})`);
-    const nerTags = tags.map((t) => {
-      const id = typeof t === "number" ? t : labels.indexOf(t as string);
-      if (!Number.isInteger(id) || id < 0 || id >= labels.length) throw new Error(`${where}: unknown tag ${JSON.stringify(t)} (tags: ${labels.join(", ")}, or their ids 0-${labels.length - 1})`);
-      return id;
-    });
-    return { id: String(row.id ?? i), source: "conll2003", tokens: tokens as string[], nerTags, tags: nerTags.map((id) => labels[id]) };
-  });
+  return readTaggedRows(file, CONLL2003_LABELS, { acceptIds: true, source: "conll2003" });
 }
 
 export interface BrownPosRow {
