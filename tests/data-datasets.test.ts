@@ -7,6 +7,7 @@ import * as zlib from "zlib";
 import * as crypto from "crypto";
 import {
   loadSentiment,
+  loadStsb,
   loadFactbook,
   loadFactbookFacts,
   loadSotu,
@@ -388,5 +389,19 @@ describe("errors", () => {
     } finally {
       delete process.env.HOLLM_DATA_DIR;
     }
+  });
+});
+
+describe("online exports", () => {
+  test("loadStsb: STS-B rows exported to JSON Lines, scores divided by 5, bad rows named", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stsb-"));
+    const row = (s1: unknown, s2: unknown, label: unknown) => JSON.stringify({ sentence1: s1, sentence2: s2, label, idx: 0 });
+    fs.writeFileSync(path.join(dir, "stsb_validation.jsonl"), [row("A man plays.", "A man is playing.", 5), row("A cat.", "A car.", 1.2)].join("\n") + "\n");
+    assert.deepEqual(loadStsb(dir), [
+      { sentence1: "A man plays.", sentence2: "A man is playing.", score: 1 },
+      { sentence1: "A cat.", sentence2: "A car.", score: 0.24 },
+    ]);
+    fs.writeFileSync(path.join(dir, "stsb_train.jsonl"), row("a", "b", 7) + "\n");
+    assert.throws(() => loadStsb(dir, "train"), /stsb_train\.jsonl row 1: expected strings 'sentence1', 'sentence2' and a 'label' in \[0, 5\]/);
   });
 });

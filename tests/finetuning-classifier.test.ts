@@ -58,3 +58,16 @@ test("trainSequenceClassification: the head and encoder learn a keyword task; fr
   await assert.rejects(trainSequenceClassification(model, tokenizer, { texts: ["a"], labels: [2] }, { args: { maxSteps: 1 } }), /label 0 is 2/);
   model.dispose();
 });
+
+test("fromPretrained with num_labels replaces the saved id2label, as HF's from_pretrained(num_labels=N)", async () => {
+  await initEngine({ verbose: false });
+  // bert-mini-mlm's config.json carries a 2-label id2label.
+  const one = await BertForSequenceClassification.fromPretrained(MODEL_DIR, { num_labels: 1 });
+  assert.deepEqual(one.config.id2label, { "0": "LABEL_0" });
+  assert.deepEqual(one.classifier.weight.shape.includes(1), true);
+  const named = await BertForSequenceClassification.fromPretrained(MODEL_DIR, { num_labels: 3, id2label: { "0": "a", "1": "b", "2": "c" } });
+  assert.deepEqual(named.config.id2label, { "0": "a", "1": "b", "2": "c" });
+  const saved = await BertForSequenceClassification.fromPretrained(MODEL_DIR);
+  assert.equal(Object.keys(saved.config.id2label).length, 2);
+  for (const m of [one, named, saved]) m.dispose();
+});

@@ -104,6 +104,19 @@ for (const name of notebooks) {
       assert.ok(fills.length >= 10, `chapter 11 prints ${fills.length} fill-mask predictions, expected 5 before and 5 after`);
       assert.ok(charts.length >= 3, `chapter 11 shows ${charts.length} charts, expected loss curves and the F1 bars`);
     }
+    if (name.startsWith("10-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      // One Spearman line per model; the book's ordering of the losses: softmax < cosine < MNR.
+      const spearman = new Map(Array.from(printed.matchAll(/^(.+?): spearman_cosine ([\d.-]+)$/gm), (m) => [m[1], Number(m[2])]));
+      for (const model of ["base model (no contrastive training)", "softmax loss (NLI)", "cosine similarity loss (NLI)", "MNR loss (NLI entailments)", "MNR loss (Bible paraphrases)", "augmented SBERT (gold + silver)", "gold pairs only", "TSDAE (unlabelled verses)"]) {
+        assert.ok(Number.isFinite(spearman.get(model)), `notebook 10 prints no Spearman for "${model}"`);
+      }
+      const s = (k: string) => spearman.get(k)!;
+      assert.ok(s("MNR loss (NLI entailments)") > s("softmax loss (NLI)"), `MNR ${s("MNR loss (NLI entailments)")} <= softmax ${s("softmax loss (NLI)")} (measured 0.590 vs 0.413)`);
+      assert.ok(s("MNR loss (Bible paraphrases)") > s("base model (no contrastive training)") + 0.05, `MNR on paraphrases ${s("MNR loss (Bible paraphrases)")} vs base ${s("base model (no contrastive training)")} (measured 0.659 vs 0.551)`);
+      assert.match(printed, /pearson_manhattan: [\d.-]+,\n +spearman_manhattan/, "notebook 10 prints no full evaluator result");
+      assert.ok(charts.length >= 2, `notebook 10 shows ${charts.length} charts, expected a loss curve and the Spearman bars`);
+    }
     if (name.startsWith("11b-")) {
       const printed = outputs.map((o) => join(o.text)).join("\n");
       assert.match(printed, /Num unique pairs = 1280\n  Batch size = 16/, "notebook 11b prints no setfit training header (2 x 20 iterations x 32 sentences)");

@@ -484,6 +484,29 @@ export function loadRottenTomatoes(dir = process.env.HOLLM_ROTTEN_TOMATOES ?? ".
   return { train: split("train"), test: split("test") };
 }
 
+/** One graded sentence pair: a similarity score in [0, 1] (STSB's 0-5 label / 5). */
+export interface ScoredPair {
+  sentence1: string;
+  sentence2: string;
+  score: number;
+}
+
+/**
+ * GLUE's STS-B validation split exported from the Hub to JSON Lines (`stsb_validation.jsonl` in `dir`:
+ * `$HOLLM_STSB` or the working folder; columns sentence1, sentence2, label 0-5), scores divided by 5 as the
+ * book does for its evaluator.
+ */
+export function loadStsb(dir = process.env.HOLLM_STSB ?? ".", split: "train" | "validation" = "validation"): ScoredPair[] {
+  const file = path.join(dir, `stsb_${split}.jsonl`);
+  return loadTable(file).map((row, i) => {
+    const label = row.label;
+    if (typeof row.sentence1 !== "string" || typeof row.sentence2 !== "string" || typeof label !== "number" || !(label >= 0 && label <= 5)) {
+      throw new Error(`${file} row ${i + 1}: expected strings 'sentence1', 'sentence2' and a 'label' in [0, 5]`);
+    }
+    return { sentence1: row.sentence1, sentence2: row.sentence2, score: label / 5 };
+  });
+}
+
 // ---------------------------------------------------------------------------
 // CIA World Factbook
 // ---------------------------------------------------------------------------

@@ -246,6 +246,16 @@ abstract class BertPreTrained extends Module {
     return readModelConfig(dir, ["bert"], BERT_DEFAULTS).config;
   }
 
+  /**
+   * The folder's config with a head's overrides, as HF's `from_pretrained(dir, num_labels=N)`: a new
+   * num_labels replaces the saved id2label (LABEL_0 ... LABEL_N-1) unless id2label is given too.
+   */
+  protected static configWithLabels(dir: string, overrides: { num_labels?: number; id2label?: Record<string, string> }): Partial<BertConfig> & { num_labels?: number } {
+    const saved = BertPreTrained.configFrom(dir);
+    if (overrides.num_labels !== undefined && overrides.id2label === undefined) delete saved.id2label;
+    return { ...saved, ...overrides };
+  }
+
   /** Loads weights into `model`, adding the "bert." prefix of bare BertModel checkpoints. */
   protected static loadWeights(dir: string, model: BertPreTrained, strict: boolean): void {
     const ownNames = new Set(model.namedParameters().map(([n]) => n));
@@ -323,7 +333,7 @@ export class BertForSequenceClassification extends BertPreTrained {
   }
 
   static fromFolder(dir: string, overrides: { num_labels?: number; id2label?: Record<string, string> } = {}): BertForSequenceClassification {
-    const model = new BertForSequenceClassification({ ...BertPreTrained.configFrom(dir), ...overrides });
+    const model = new BertForSequenceClassification(BertPreTrained.configWithLabels(dir, overrides));
     BertPreTrained.loadWeights(dir, model, false);
     return model;
   }
@@ -360,7 +370,7 @@ export class BertForTokenClassification extends BertPreTrained {
   }
 
   static fromFolder(dir: string, overrides: { num_labels?: number; id2label?: Record<string, string> } = {}): BertForTokenClassification {
-    const model = new BertForTokenClassification({ ...BertPreTrained.configFrom(dir), ...overrides });
+    const model = new BertForTokenClassification(BertPreTrained.configWithLabels(dir, overrides));
     BertPreTrained.loadWeights(dir, model, false);
     return model;
   }

@@ -3,11 +3,13 @@ import * as path from "node:path";
 import { dataDir } from "hands-on-llm";
 import { flag } from "../../bench/args";
 import { trainBertMlm } from "./bert-mlm";
+import { trainBertMiniSentence } from "./bert-mini-sentence";
 import { trainGpt2Austen } from "./gpt2-austen";
 
 const recipes: Record<string, (outDir: string, steps?: number) => Promise<Record<string, unknown>>> = {
   "gpt2-austen": trainGpt2Austen,
   "bert-mini-mlm": trainBertMlm,
+  "bert-mini-sentence": trainBertMiniSentence,
 };
 
 async function main(): Promise<void> {
