@@ -14,6 +14,8 @@ import {
   type DenseMatrix, type DimensionReducer, type Embedder,
 } from "../lib";
 import { BERTopic } from "../lib/topics/bertopic";
+import { HDBSCAN } from "../lib/topics/hdbscan";
+import { allPointsMembershipVectors } from "../lib/topics/hdbscan-soft";
 import { visualizeBarchart, visualizeDocuments, visualizeHeatmap, visualizeHierarchy, visualizeTopicSizes } from "../lib/topics/charts";
 
 const THEMES: Record<string, string[]> = {
@@ -98,6 +100,46 @@ test("fitTransform finds the three themes, numbered by size, with their own word
   assert.equal(row0.Name, `0_${row0.Representation.slice(0, 4).join("_")}`);
   assert.equal(row0.Representative_Docs.length, 3);
   assert.equal(info.reduce((s, r) => s + r.Count, 0), topics.length);
+});
+
+test("calculateProbabilities: HDBSCAN's soft clustering as a topic distribution per document, mapped through sorting and reduction", async () => {
+  const { model, topics, docs } = await fitted({ calculateProbabilities: true });
+  const probs = model.topicProbabilities!;
+  const k = model.topicIds.filter((t) => t !== -1).length;
+  assert.deepEqual([probs.rows, probs.cols], [docs.length, k]);
+  // Independently: the clusterer's own matrix, columns re-labelled by which topic each cluster became.
+  const raw = allPointsMembershipVectors(model.hdbscanModel as HDBSCAN);
+  const hard = (model.hdbscanModel as HDBSCAN).labels;
+  const clusterOf = new Map<number, number>();
+  hard.forEach((c, i) => { if (c >= 0) clusterOf.set(topics[i], c); });
+  for (let t = 0; t < k; t++) {
+    for (let i = 0; i < docs.length; i++) assert.ok(Math.abs(probs.data[i * k + t] - raw.data[i * raw.cols + clusterOf.get(t)!]) < 1e-7, `doc ${i} topic ${t}`);
+  }
+  let agree = 0, clustered = 0;
+  for (let i = 0; i < docs.length; i++) {
+    const row = Array.from(probs.data.subarray(i * k, (i + 1) * k));
+    assert.ok(row.reduce((a, b) => a + b, 0) <= 1 + 1e-5);
+    if (topics[i] === -1) continue;
+    clustered++;
+    if (row.indexOf(Math.max(...row)) === topics[i]) agree++;
+  }
+  assert.ok(agree / clustered > 0.95, `argmax = topic for ${agree}/${clustered}`);
+  // Merging sums the merged topics' columns.
+  const before = model.topicProbabilities!;
+  await model.mergeTopics([1, 2]);
+  const after = model.topicProbabilities!;
+  assert.equal(after.cols, 2);
+  const merged = model.topicIds.filter((t) => t !== -1).find((t) => model.topicSizes.get(t)! === before.rows - topics.filter((x) => x === -1).length - topics.filter((x) => x === 0).length)!;
+  for (let i = 0; i < docs.length; i += 7) {
+    const sum = before.data[i * 3 + 1] + before.data[i * 3 + 2];
+    assert.ok(Math.abs(after.data[i * 2 + merged] - sum) < 1e-6, `doc ${i}: ${after.data[i * 2 + merged]} vs ${sum}`);
+  }
+  const { topics: predicted, topicProbabilities } = await model.transform(["whale ship captain sea harpoon", "bank loan debt credit price"]);
+  assert.equal(topicProbabilities!.rows, 2);
+  const best = (r: number) => (topicProbabilities!.data[r * 2] > topicProbabilities!.data[r * 2 + 1] ? 0 : 1);
+  assert.deepEqual([best(0), best(1)], predicted);
+  const plain = await fitted();
+  assert.equal(plain.model.topicProbabilities, undefined);
 });
 
 test("transform and findTopics use the fitted pipeline", async () => {

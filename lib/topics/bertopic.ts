@@ -19,6 +19,7 @@ import { saveSafetensors, SafetensorsFile, writeFileAtomic } from "../models/saf
 import { CountVectorizer } from "../classification/vectorizers";
 import { ClassTfidfTransformer } from "./ctfidf";
 import { HDBSCAN } from "./hdbscan";
+import { allPointsMembershipVectors, membershipVector } from "./hdbscan-soft";
 import { UMAP } from "./umap";
 import { agglomerativeClustering, linkage, mergeLeaves } from "./agglomerative";
 import type { Clusterer, DimensionReducer, Embedder, TextVectorizer, TopicWeighting } from "./components";
@@ -43,6 +44,12 @@ export interface BERTopicOptions {
   language?: string;
   /** Seed of the default UMAP (42). */
   seed?: number;
+  /**
+   * BERTopic's calculate_probabilities: with HDBSCAN, every document's membership in every topic (soft
+   * clustering, `all_points_membership_vectors`), returned as `topicProbabilities`; transform then gives
+   * `membership_vector`'s distribution for new documents. Default false.
+   */
+  calculateProbabilities?: boolean;
 }
 
 /** One row of `getTopicInfo()`, with BERTopic's column names. */
@@ -100,6 +107,7 @@ export class BERTopic {
   readonly minTopicSize: number;
   readonly nrTopics?: number;
   readonly language: string;
+  readonly calculateProbabilities: boolean;
 
   /** Topic of each training document. */
   topics: number[] = [];
@@ -119,6 +127,8 @@ export class BERTopic {
   private clusterToTopic = new Map<number, number>();
   private docs: Doc[] = [];
   private embeddings?: DenseMatrix;
+  /** HDBSCAN's soft clustering of the training documents: columns are the clusterer's own labels. */
+  private membership?: DenseMatrix;
 
   constructor(opts: BERTopicOptions = {}) {
     this.topNWords = opts.topNWords ?? 10;
@@ -126,6 +136,7 @@ export class BERTopic {
     if (!(this.topNWords >= 1 && this.topNWords <= 100)) throw new Error(`BERTopic: topNWords must be in 1..100, got ${this.topNWords}`);
     this.nrTopics = opts.nrTopics;
     this.language = opts.language ?? "english";
+    this.calculateProbabilities = opts.calculateProbabilities ?? false;
     this.embeddingModel = opts.embeddingModel;
     this.umapModel = opts.umapModel ?? defaultUmap(opts.seed ?? 42);
     this.hdbscanModel = opts.hdbscanModel ?? new HDBSCAN({ minClusterSize: this.minTopicSize, metric: "euclidean", clusterSelectionMethod: "eom" });
@@ -156,8 +167,11 @@ export class BERTopic {
     if (!this.cTfIdf) throw new Error("BERTopic: the model is not fitted yet (call fitTransform first)");
   }
 
-  /** Fits the pipeline; returns each document's topic and, from HDBSCAN, its membership probability. */
-  async fitTransform(documents: string[], embeddings?: MatrixLike): Promise<{ topics: number[]; probabilities?: Float32Array }> {
+  /**
+   * Fits the pipeline; returns each document's topic and, from HDBSCAN, its membership probability; with
+   * calculateProbabilities, also each document's distribution over the topics (BERTopic's 2-D `probs`).
+   */
+  async fitTransform(documents: string[], embeddings?: MatrixLike): Promise<{ topics: number[]; probabilities?: Float32Array; topicProbabilities?: DenseMatrix }> {
     if (!Array.isArray(documents) || documents.some((d) => typeof d !== "string")) throw new Error("BERTopic: documents must be an array of strings");
     if (documents.length < 2) throw new Error(`BERTopic: need at least 2 documents, got ${documents.length}`);
     const emb = embeddings === undefined ? await this.embed(documents) : toDenseMatrix(embeddings, "BERTopic embeddings");
@@ -167,6 +181,7 @@ export class BERTopic {
     if (!this.hdbscanModel) throw new Error("BERTopic: no clusterer");
     const labels = this.hdbscanModel.fitPredict(reduced);
     this.probabilities = this.hdbscanModel.probabilities ? Float32Array.from(this.hdbscanModel.probabilities) : undefined;
+    this.membership = this.softClusterer() ? allPointsMembershipVectors(this.hdbscanModel as HDBSCAN) : undefined;
     this.docs = documents.map((text, i) => ({ text, topic: labels[i] }));
     this.clusterToTopic = new Map(Array.from(new Set(labels), (l) => [l, l]));
     if (!this.nrTopics) this.sortTopicsBySize();
@@ -174,7 +189,36 @@ export class BERTopic {
     await this.extractTopics(!this.nrTopics);
     if (this.nrTopics) await this.reduceTopicsInternal(this.nrTopics);
     this.saveRepresentativeDocs();
-    return { topics: this.topics.slice(), probabilities: this.probabilities };
+    return { topics: this.topics.slice(), probabilities: this.probabilities, topicProbabilities: this.topicProbabilities };
+  }
+
+  /** The clusterer, when soft clustering was asked for and it can do it (the lib's HDBSCAN). */
+  private softClusterer(): HDBSCAN | null {
+    if (!this.calculateProbabilities) return null;
+    if (!(this.hdbscanModel instanceof HDBSCAN)) throw new Error("BERTopic: calculateProbabilities needs the HDBSCAN clusterer (soft clustering); this clusterer has none");
+    return this.hdbscanModel;
+  }
+
+  /**
+   * Each training document's probability of every topic (rows: documents; columns: topics 0..k-1, no -1),
+   * kept current through topic sorting, merging and reduction; undefined without calculateProbabilities.
+   */
+  get topicProbabilities(): DenseMatrix | undefined {
+    return this.membership ? this.mapMembership(this.membership) : undefined;
+  }
+
+  /**
+   * BERTopic's `_map_probabilities`: clusterer columns summed into the topics they became (merged topics
+   * add up; columns of clusters now in -1 are dropped).
+   */
+  private mapMembership(m: DenseMatrix): DenseMatrix {
+    const k = this.topicIds.filter((t) => t !== -1).length;
+    const out = denseMatrix(m.rows, k);
+    for (const [cluster, topic] of this.clusterToTopic) {
+      if (cluster < 0 || topic < 0 || cluster >= m.cols) continue;
+      for (let r = 0; r < m.rows; r++) out.data[r * k + topic] += m.data[r * m.cols + cluster];
+    }
+    return out;
   }
 
   /** `fit`: fitTransform without the return value. */
@@ -187,7 +231,7 @@ export class BERTopic {
    * Topics for new documents: reduce with the fitted UMAP, then the clusterer's prediction (HDBSCAN's
    * approximate_predict). A loaded model without them assigns the topic with the most similar embedding.
    */
-  async transform(documents: string[], embeddings?: MatrixLike): Promise<{ topics: number[] }> {
+  async transform(documents: string[], embeddings?: MatrixLike): Promise<{ topics: number[]; topicProbabilities?: DenseMatrix }> {
     this.checkFitted();
     const emb = embeddings === undefined ? await this.embed(documents) : toDenseMatrix(embeddings, "BERTopic embeddings");
     if (emb.rows !== documents.length) throw new Error(`BERTopic: ${emb.rows} embeddings for ${documents.length} documents`);
@@ -195,8 +239,11 @@ export class BERTopic {
       const sim = cosineSimilarityDense(emb, this.topicEmbeddings!);
       return { topics: sim.map((row) => argmax(row) - this.outliers) };
     }
-    const labels = this.hdbscanModel.predict(this.umapModel.transform(emb));
-    return { topics: Array.from(labels, (l) => this.clusterToTopic.get(l) ?? -1) };
+    const reduced = this.umapModel.transform(emb);
+    const labels = this.hdbscanModel.predict(reduced);
+    const topics = Array.from(labels, (l) => this.clusterToTopic.get(l) ?? -1);
+    const soft = this.softClusterer();
+    return soft ? { topics, topicProbabilities: this.mapMembership(membershipVector(soft, reduced)) } : { topics };
   }
 
   /** Indices of the documents of each topic, in document order. */
