@@ -496,3 +496,25 @@ describe("token views", () => {
     assert.deepEqual(logged, ["[Hello][ world]"]);
   });
 });
+
+test("savePretrained writes tokenizer.json and tokenizer_config.json that load to the same tokenizer, settings included", async () => {
+  const gpt2 = await AutoTokenizer.fromPretrained(path.join(FIXTURES, "bytelevel-bpe"));
+  gpt2.padToken = gpt2.eosToken; // the Python idiom for GPT-2 batches
+  gpt2.paddingSide = "left";
+  const dir = path.join(tmp, "saved-gpt2");
+  assert.deepEqual(gpt2.savePretrained(dir).map((f) => path.basename(f)), ["tokenizer.json", "tokenizer_config.json"]);
+  const back = await AutoTokenizer.fromPretrained(dir);
+  const texts = ["Hello world, it's 2024!", "naïve café 🤗"];
+  for (const t of texts) assert.deepEqual(back.encode(t), gpt2.encode(t));
+  assert.equal(back.padToken, gpt2.eosToken);
+  assert.equal(back.paddingSide, "left");
+  assert.equal(back.modelMaxLength, gpt2.modelMaxLength);
+  // A tokenizer built in memory has no folder to copy from; savePretrained still writes it.
+  const json = JSON.parse(fs.readFileSync(path.join(FIXTURES, "wordpiece", "tokenizer.json"), "utf8"));
+  const inMemory = HfTokenizer.fromJson(json, { model_max_length: 64 });
+  const dir2 = path.join(tmp, "saved-memory");
+  inMemory.savePretrained(dir2);
+  const loaded = await AutoTokenizer.fromPretrained(dir2);
+  assert.deepEqual(loaded.encode("The quick brown fox."), inMemory.encode("The quick brown fox."));
+  assert.equal(loaded.modelMaxLength, 64);
+});

@@ -166,7 +166,11 @@ export function parseModulesJson(value: unknown, file: string): { transformer: M
  */
 export function copyTokenizerFiles(tokenizer: HfTokenizer, dir: string): void {
   const source = tokenizer.folder;
-  if (!source) throw new Error(`the tokenizer '${tokenizer.name}' was built in memory and has no files to copy; load it from a folder`);
+  if (!source) {
+    // Built in memory: write its tokenizer.json and config instead of copying files.
+    tokenizer.savePretrained(dir);
+    return;
+  }
   if (path.resolve(source) === path.resolve(dir)) return;
   const names = [...TOKENIZER_FILES.map((f) => (typeof f === "string" ? f : f.name)), "vocab.txt", "vocab.json", "merges.txt"];
   for (const name of names) {
@@ -308,10 +312,10 @@ export class SentenceTransformer extends Module {
 
   /**
    * Writes the sentence-transformers folder (see the top of this file); every file is written
-   * atomically. The tokenizer files are copied from the folder the tokenizer was loaded from.
+   * atomically. The tokenizer files are copied from the folder the tokenizer was loaded from
+   * (or written by its savePretrained when it was built in memory).
    */
   save(dir: string): void {
-    if (!this.tokenizer.folder) throw new Error(`SentenceTransformer.save: the tokenizer '${this.tokenizer.name}' was built in memory and has no files to copy; load it from a folder`);
     fs.mkdirSync(dir, { recursive: true });
     saveCheckpoint(dir, this.encoder, { ...this.encoder.config, architectures: ["BertModel"] });
     copyTokenizerFiles(this.tokenizer, dir);

@@ -21,6 +21,9 @@ import type * as Transformers from "@huggingface/transformers";
 import { resolveModelFolder } from "../hub/download";
 import type { HubDownloadOptions } from "../hub/download";
 import { transformersJs } from "../hub/pipeline";
+import * as path from "path";
+import * as fs from "fs";
+import { writeFileAtomic } from "../models/safetensors";
 import { loadTokenizerFiles, validateTokenizerConfig, validateTokenizerJson } from "./validate";
 import type { TokenizerJsonSummary, TokenizerModelType } from "./validate";
 
@@ -171,6 +174,7 @@ export class HfTokenizer implements TextTokenizerLike {
   maskToken: string | null;
   readonly additionalSpecialTokens: string[];
   private readonly inner: InnerTokenizer;
+  private readonly tokenizerJson: Json;
   private readonly summary: TokenizerJsonSummary;
   private readonly aligner: OffsetAligner;
   private readonly addedSpecial: Map<string, number>;
@@ -187,6 +191,7 @@ export class HfTokenizer implements TextTokenizerLike {
     this.name = name;
     this.folder = folder;
     this.config = config;
+    this.tokenizerJson = tokenizerJson;
     this.summary = summary;
     this.modelType = summary.modelType;
     this.modelMaxLength = lengthLimit(config.model_max_length);
@@ -265,6 +270,30 @@ export class HfTokenizer implements TextTokenizerLike {
   // ----- vocabulary ---------------------------------------------------------------------------------------
 
   /** Size of the model's vocabulary, like Python's `tokenizer.vocab_size` (added tokens beyond it not counted). */
+  /**
+   * HF's `save_pretrained`: tokenizer.json as loaded and tokenizer_config.json with the current settings
+   * (model_max_length, padding / truncation side, special tokens, pad token included), each written
+   * atomically. Returns the files written.
+   */
+  savePretrained(dir: string): string[] {
+    fs.mkdirSync(dir, { recursive: true });
+    const config: Json = {
+      ...this.config,
+      model_max_length: Number.isFinite(this.modelMaxLength) ? this.modelMaxLength : 1e30,
+      padding_side: this.paddingSide,
+      truncation_side: this.truncationSide,
+    };
+    const special = { bos_token: this.bosToken, eos_token: this.eosToken, unk_token: this.unkToken, sep_token: this.sepToken, pad_token: this.padToken, cls_token: this.clsToken, mask_token: this.maskToken };
+    for (const [key, value] of Object.entries(special)) {
+      if (value === null) delete config[key];
+      else config[key] = value;
+    }
+    const files = [path.join(dir, "tokenizer.json"), path.join(dir, "tokenizer_config.json")];
+    writeFileAtomic(files[0], JSON.stringify(this.tokenizerJson, null, 2) + "\n");
+    writeFileAtomic(files[1], JSON.stringify(config, null, 2) + "\n");
+    return files;
+  }
+
   get vocabSize(): number {
     return this.summary.vocabSize;
   }
