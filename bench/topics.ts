@@ -4,7 +4,10 @@
  * runs it, at 5k / 20k / 45k documents: seconds per stage and in all, and the NMI of the topics against the
  * true clusters. Data: seeded synthetic 384-d "sentence embeddings" (50 clusters, bench/umap.ts) with a
  * synthetic document per point (12 words of its cluster's 10-word vocabulary, 8 from a shared pool of 500).
- * Flags: --sizes 5000,20000,45000  --clusters 50.
+ * Two settings: "seeded" (UMAP random_state 42: one thread, reproducible; this lib's BERTopic default) and, at
+ * --unseeded-sizes, "unseeded" — BERTopic's Python default (UMAP without random_state, whose SGD runs
+ * Hogwild on all cores: umap-learn's parallel path, and what the ~53 s Colab figure in issue 5 measured).
+ * Flags: --sizes 5000,20000,45000  --unseeded-sizes 45000  --clusters 50.
  */
 import { BERTopic } from "../lib/topics/bertopic";
 import { UMAP } from "../lib/topics/umap";
@@ -61,17 +64,17 @@ function syntheticDocs(y: Int32Array, seed: number): string[] {
 export async function topicsBench(args: string[]): Promise<Record<string, unknown>> {
   const sizes = (flag(args, "--sizes") ?? "5000,20000,45000").split(",").map(Number);
   const clusters = Number(flag(args, "--clusters") ?? 50);
-  const results: Record<string, unknown> = {};
-  for (const n of sizes) {
+  const unseededSizes = (flag(args, "--unseeded-sizes") ?? "45000").split(",").filter(Boolean).map(Number);
+  const run = async (n: number, seeded: boolean): Promise<Record<string, unknown>> => {
     const { x, y } = syntheticEmbeddings(n, 384, clusters, 7);
     const docs = syntheticDocs(y, 8);
-    const umap = new TimedReducer(new UMAP({ nNeighbors: 15, nComponents: 5, minDist: 0, metric: "cosine", randomState: 42 }));
+    const umap = new TimedReducer(new UMAP({ nNeighbors: 15, nComponents: 5, minDist: 0, metric: "cosine", randomState: seeded ? 42 : undefined }));
     const hdbscan = new TimedClusterer(new HDBSCAN({ minClusterSize: 10, metric: "euclidean", clusterSelectionMethod: "eom" }));
     const model = new BERTopic({ umapModel: umap, hdbscanModel: hdbscan });
     const t = performance.now();
     const { topics } = await model.fitTransform(docs, x);
     const total = (performance.now() - t) / 1000;
-    results[n] = {
+    return {
       seconds: round(total, 2),
       umap: round(umap.seconds, 2),
       hdbscan: round(hdbscan.seconds, 2),
@@ -80,6 +83,17 @@ export async function topicsBench(args: string[]): Promise<Record<string, unknow
       outliers: round(topics.filter((id) => id === -1).length / n, 4),
       nmi: round(normalizedMutualInfoScore(y, topics), 4),
     };
-  }
-  return { dim: 384, clusters, settings: "UMAP(15, 5, min_dist 0, cosine) + HDBSCAN(min_cluster_size 10, eom) + CountVectorizer + c-TF-IDF", results, goal_45k_seconds: 45 };
+  };
+  const seeded: Record<string, unknown> = {};
+  for (const n of sizes) seeded[n] = await run(n, true);
+  const unseeded: Record<string, unknown> = {};
+  for (const n of unseededSizes) unseeded[n] = await run(n, false);
+  return {
+    dim: 384,
+    clusters,
+    settings: "UMAP(15, 5, min_dist 0, cosine) + HDBSCAN(min_cluster_size 10, eom) + CountVectorizer + c-TF-IDF",
+    seeded,
+    unseeded,
+    goal_45k_seconds: 45,
+  };
 }
