@@ -5,6 +5,8 @@ import { trainStepBench } from "./train-step";
 import { hdbscanBench } from "./hdbscan";
 import { umapBench } from "./umap";
 import { topicsBench } from "./topics";
+import { searchBench } from "./search";
+import { dpoStepBench, qloraStepBench } from "./qlora";
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   "train-step": trainStepBench,
@@ -13,6 +15,9 @@ const benches: Record<string, (args: string[]) => Promise<Record<string, unknown
   hdbscan: hdbscanBench,
   umap: umapBench,
   topics: topicsBench,
+  search: searchBench,
+  "qlora-step": qloraStepBench,
+  "dpo-step": dpoStepBench,
 };
 
 async function main(): Promise<void> {

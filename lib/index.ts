@@ -84,3 +84,26 @@ export * from "./finetuning/setfit";
 export * from "./finetuning/freeze";
 // seqeval's metrics share names with scikit-learn's (classification/metrics): seqeval.f1Score(...)
 export * as seqeval from "./finetuning/seqeval";
+
+// Chapter 12: fine-tuning generation models (LoRA / QLoRA with NF4)
+export * from "./finetuning/lora";
+export * from "./finetuning/nf4";
+export * from "./finetuning/sft";
+export * from "./finetuning/dpo";
+export * from "./finetuning/trainers";
+
+// Chapters 6 and 7: prompt engineering, constrained output, chains, memory and agents
+export * from "./prompting/templates";
+export * from "./prompting/reasoning";
+export * from "./prompting/json-schema";
+export * from "./prompting/constrained";
+export * from "./chains/chains";
+export * from "./chains/memory";
+export * from "./chains/agent";
+export * from "./chains/tools";
+
+// Chapter 8: semantic search and retrieval-augmented generation
+export * from "./search";
+
+// Chapter 9: multimodal models (a tiny CLIP on drawn shapes; the book's CLIP through transformers.js)
+export * from "./multimodal";

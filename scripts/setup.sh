@@ -36,4 +36,6 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   log "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# Mesa's lavapipe under .cache/lavapipe, so the WebGPU tests run on a CPU machine; never fails setup.
+bash scripts/setup-lavapipe.sh || true
 log "ready: node $(node --version), $(notebook_python) with nbclient"

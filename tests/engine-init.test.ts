@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { EngineInfo, initEngine, probeWebGpu, tf, trackTensors } from "../lib/engine";
 import { findTfjsNode } from "../lib/engine/backends";
+import { webgpuChildEnv } from "./helpers/lavapipe";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -72,14 +73,16 @@ describe("initEngine in a fresh process", () => {
     assert.match(r.error!, /HOLLM_BACKEND: unknown backend 'gpu'; expected one of auto, tensorflow, webgpu, wasm, cpu/);
   });
 
-  // Runs where Dawn finds an adapter: a GPU, or Mesa's lavapipe (see
-  // shared/notes/platform.md section 5) via VK_ICD_FILENAMES.
+  // Runs where Dawn finds an adapter: a GPU, or Mesa's lavapipe as
+  // scripts/setup-lavapipe.sh prepares it (tests/helpers/lavapipe.ts).
   test("explicit webgpu, where an adapter exists", async (t) => {
-    if (!(await probeWebGpu()).adapter) return t.skip("no WebGPU adapter on this machine");
-    const r = await initInChild({ backend: "webgpu", verbose: false }, {});
+    const gpu = await webgpuChildEnv();
+    if (!gpu.env) return t.skip(gpu.reason);
+    const r = await initInChild({ backend: "webgpu", verbose: false }, gpu.env);
     assert.equal(r.error, undefined);
     assert.equal(r.info!.backend, "webgpu");
     assert.match(r.info!.reason, /WebGPU adapter: /);
+    assert.deepEqual(r.info!.kernelsPatched, ["AddN"]);
   });
 
   test("verbose (default) prints one line", async () => {

@@ -131,6 +131,31 @@ for (const name of notebooks) {
       assert.ok(posAccuracy > 0.7, `POS accuracy ${posAccuracy} (measured 0.774)`);
       assert.ok(charts.length >= 2, `notebook 11b shows ${charts.length} charts, expected the few-shot bars and the NER loss`);
     }
+    if (name.startsWith("09-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      const grids = outputs.filter((o) => o.output_type === "display_data" && join(o.data?.["text/html"] as string | string[] | undefined).includes("data:image/png;base64,"));
+      assert.ok(grids.length >= 4, `notebook 09 shows ${grids.length} inline image grids, expected training pairs, the similarity batch, zero-shot predictions and retrievals`);
+      const loss = /contrastive loss ([\d.]+) -> ([\d.]+)/.exec(printed);
+      assert.ok(loss && Number(loss[2]) < Number(loss[1]) / 3, `contrastive loss ${loss?.[1]} -> ${loss?.[2]} (measured 3.256 -> 0.284)`);
+      const retrieval = /held-out retrieval \(64 captions\): image->text ([\d.]+), text->image ([\d.]+)/.exec(printed);
+      assert.ok(retrieval && Number(retrieval[1]) > 0.5 && Number(retrieval[2]) > 0.5, `held-out retrieval ${retrieval?.[1]} / ${retrieval?.[2]} (measured 0.875 / 0.938, chance 0.016)`);
+      const seen = /zero-shot accuracy, pairs seen in training: ([\d.]+)/.exec(printed);
+      assert.ok(seen && Number(seen[1]) > 0.7, `zero-shot accuracy on seen pairs ${seen?.[1]} (measured 0.947)`);
+      const unseen = /zero-shot accuracy, pairs never seen together \(compositional\): ([\d.]+) \(colour right ([\d.]+)/.exec(printed);
+      assert.ok(unseen && Number(unseen[1]) > 0.2 && Number(unseen[2]) > 0.8, `compositional zero-shot ${unseen?.[1]}, colour ${unseen?.[2]} (measured 0.532 / 0.958, chance 0.042)`);
+      assert.ok(charts.length >= 4, `notebook 09 shows ${charts.length} charts, expected loss, retrieval, similarity heatmap and per-pair accuracy`);
+    }
+    if (name.startsWith("12-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      assert.match(printed, /^trainable params: [\d,]+ \|\| all params: [\d,]+ \|\| trainable%: [\d.]+$/m, "notebook 12 prints no peft parameter line");
+      assert.match(printed, /memory footprint: [\d.]+ MiB in float32 -> [\d.]+ MiB/, "notebook 12 prints no NF4 memory footprint");
+      const ppl = /held-out answer perplexity: base ([\d.]+) -> after SFT ([\d.]+)/.exec(printed);
+      assert.ok(ppl && Number(ppl[2]) < Number(ppl[1]) / 2, `SFT perplexity ${ppl?.[1]} -> ${ppl?.[2]}: expected at least halved`);
+      const acc = /held-out reward accuracy: ([\d.]+) before DPO -> ([\d.]+) after/.exec(printed);
+      assert.ok(acc && Number(acc[2]) > 0.5, `held-out DPO reward accuracy ${acc?.[2]} must rise above 0.5`);
+      assert.ok((printed.match(/^  after DPO: /gm) ?? []).length >= 3, "notebook 12 shows no responses after DPO");
+      assert.ok(charts.length >= 3, `notebook 12 shows ${charts.length} charts, expected the SFT loss and two DPO metric charts`);
+    }
     if (name.startsWith("04-")) {
       const printed = outputs.map((o) => join(o.text)).join("\n");
       // The book's evaluate_performance: one classification report per method.

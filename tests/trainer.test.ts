@@ -62,7 +62,7 @@ test("a NaN loss stops training with the step named", async () => {
   let calls = 0;
   const trainer = new Trainer({
     model, args: { maxSteps: 10, progress: false }, batch: (i) => batchAt(i),
-    loss: (b) => (++calls === 3 ? tf.mul(lmLoss(model)(b), NaN) : lmLoss(model)(b)),
+    loss: (b) => (++calls === 3 ? (tf.mul(lmLoss(model)(b), NaN) as tf.Scalar) : lmLoss(model)(b)),
   });
   await assert.rejects(trainer.train(), /training diverged at step 3: loss NaN/);
   model.dispose();

@@ -369,25 +369,31 @@ export function trainTestSplit<T>(rows: readonly T[], options: TrainTestSplitOpt
 // ---------------------------------------------------------------------------
 
 /** Names of the datasets shipped in data/. */
-export type BuiltinDataset = "sentiment" | "factbook" | "sotu" | "brown";
+export type BuiltinDataset = "sentiment" | "factbook" | "sotu" | "brown" | "instructions";
 
 /** Absolute path of a file of a shipped dataset, or an error saying how to regenerate it. */
-export function datasetFile(name: BuiltinDataset, file: string): string {
+export function datasetFile(name: BuiltinDataset, file: string, regenerate?: string): string {
   const dir = path.join(dataDir(), name);
   const p = path.join(dir, file);
+  const command = regenerate ?? `${PREPARE_DATASETS_COMMAND} --only ${name}`;
   if (!fs.existsSync(dir)) {
     throw new Error(
-      `Dataset '${name}' not found: no folder ${dir}. Regenerate it with '${PREPARE_DATASETS_COMMAND} --only ${name}' (or set HOLLM_DATA_DIR to a data folder that has it)`,
+      `Dataset '${name}' not found: no folder ${dir}. Regenerate it with '${command}' (or set HOLLM_DATA_DIR to a data folder that has it)`,
     );
   }
   if (!fs.existsSync(p)) {
-    throw new Error(`Dataset '${name}' is incomplete: no file ${p}. Regenerate it with '${PREPARE_DATASETS_COMMAND} --only ${name}'`);
+    throw new Error(`Dataset '${name}' is incomplete: no file ${p}. Regenerate it with '${command}'`);
   }
   return p;
 }
 
-function readDataset<T>(name: BuiltinDataset, file: string, check: (row: TableRow) => T): T[] {
-  const p = datasetFile(name, file);
+/**
+ * Reads a shipped JSONL(.gz) file of data/<name>/, `check` validating or converting each row (an error
+ * names the file and line). `regenerate`: the command quoted when the file is missing (default
+ * prepare-datasets.ts).
+ */
+export function readDataset<T>(name: BuiltinDataset, file: string, check: (row: TableRow) => T, regenerate?: string): T[] {
+  const p = datasetFile(name, file, regenerate);
   return parseJsonl(p, readMaybeGzip(p), check);
 }
 

@@ -4,3 +4,4 @@ export * from "./datasets";
 export * from "./spam-assassin";
 export * from "./bible";
 export * from "./nli";
+export * from "./instructions";

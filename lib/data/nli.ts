@@ -472,7 +472,7 @@ function cached<T>(ctx: Ctx, f: FactbookFacts, key: string, make: () => T | unde
   return m.get(key) as T | undefined;
 }
 
-function cleanCapital(f: FactbookFacts): string | undefined {
+export function cleanCapital(f: FactbookFacts): string | undefined {
   const raw = f.capital;
   if (!raw || raw.includes(";") || raw.includes(",")) return undefined;
   const c = stripParens(raw);
@@ -480,13 +480,13 @@ function cleanCapital(f: FactbookFacts): string | undefined {
   return c;
 }
 
-function currencyParts(f: FactbookFacts): { name: string; code: string } | undefined {
+export function currencyParts(f: FactbookFacts): { name: string; code: string } | undefined {
   const m = /^([A-Za-z' -]+?) \(([A-Z]{3})\)$/.exec(f.currency ?? "");
   if (!m || m[1].includes(" and ")) return undefined;
   return { name: m[1], code: m[2] };
 }
 
-function govClass(t: string): "republic" | "monarchy" | undefined {
+export function govClass(t: string): "republic" | "monarchy" | undefined {
   const rep = /republic/i.test(t);
   const mon = /monarch|kingdom|sultanate|emirate/i.test(t);
   if (rep && !mon) return "republic";
@@ -494,7 +494,7 @@ function govClass(t: string): "republic" | "monarchy" | undefined {
   return undefined;
 }
 
-function cleanGov(f: FactbookFacts): string | undefined {
+export function cleanGov(f: FactbookFacts): string | undefined {
   const t = f.governmentType;
   if (!t || !/^[A-Za-z -]+$/.test(t) || t.split(" ").length > 6) return undefined;
   if (/\b(and|under|with|within|in|of|process|took|operates|a)\b/.test(t) || govClass(t) === undefined) return undefined;
@@ -504,7 +504,7 @@ function cleanGov(f: FactbookFacts): string | undefined {
 const STOP_ITEMS = /^(other|others|none|unspecified|unknown|some|note)$/i;
 
 /** Items of a languages value: names without shares, remarks and "(official)". */
-function languageItems(f: FactbookFacts): string[] {
+export function languageItems(f: FactbookFacts): string[] {
   if (!f.languages) return [];
   const out: string[] = [];
   for (const part of splitTopLevel(f.languages.replace(/\bnote\b.*$/i, ""))) {

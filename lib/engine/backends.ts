@@ -8,7 +8,7 @@
 // plain synchronous use of tf before initEngine() has run.
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs-core";
-import { installNavigatorGpu, probeWebGpu } from "./webgpu";
+import { explainWebGpuSyncReads, installNavigatorGpu, probeWebGpu } from "./webgpu";
 
 export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
 
@@ -70,6 +70,7 @@ async function startWebGpu(skipFallback: boolean): Promise<string> {
     throw new Error("backend 'webgpu': @tensorflow/tfjs-backend-webgpu was loaded before navigator.gpu existed");
   }
   await activate("webgpu");
+  explainWebGpuSyncReads(tf.backend());
   return `WebGPU adapter: ${probe.detail}`;
 }
 

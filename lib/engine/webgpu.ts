@@ -102,3 +102,33 @@ export function installNavigatorGpu(): void {
   if (g.navigator) Object.defineProperty(g.navigator, "gpu", { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true, writable: true });
 }
+
+interface WebGpuBackendData {
+  tensorMap: { get(dataId: object): { values?: unknown; dtype: string } | undefined };
+  readSync(dataId: object): unknown;
+}
+
+/**
+ * tfjs-backend-webgpu reads GPU buffers synchronously (dataSync, arraySync)
+ * through OffscreenCanvas, which only browsers have: in Node it dies with
+ * "ReferenceError: OffscreenCanvas is not defined" from deep inside tfjs. Make
+ * that a clear error naming the fix; reads of data already on the CPU (and
+ * everything in a browser) stay as they were.
+ */
+export function explainWebGpuSyncReads(backend: unknown): void {
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== "undefined") return;
+  const b = backend as WebGpuBackendData & { __hollmSyncReads?: boolean };
+  if (!b || b.__hollmSyncReads || typeof b.readSync !== "function" || !b.tensorMap) return;
+  const stockReadSync = b.readSync;
+  b.readSync = function (this: WebGpuBackendData, dataId: object) {
+    const data = this.tensorMap.get(dataId);
+    if (data && data.values == null && data.dtype !== "string" && data.dtype !== "complex64") {
+      throw new Error(
+        "backend 'webgpu' cannot read a tensor synchronously in Node (dataSync / arraySync / bufferSync need " +
+          "OffscreenCanvas, which only browsers have): use `await tensor.data()` or `await tensor.array()`",
+      );
+    }
+    return stockReadSync.call(this, dataId);
+  };
+  b.__hollmSyncReads = true;
+}

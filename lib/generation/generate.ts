@@ -33,6 +33,12 @@ export interface GenerateOptions extends SamplingOptions {
   onToken?: (id: number, row: number) => void;
   /** Called after each new token with the row's ids so far (prompt included); true stops that row. */
   stoppingCriteria?: (ids: number[], row: number) => boolean;
+  /**
+   * Rewrites a row's next-token logits before sampling (after the repetition penalty, before
+   * temperature / top-k / top-p), as HF's `logits_processor`: gets the row's ids so far (prompt
+   * included), its logits and its row; returns the logits to sample from (-Infinity bans a token).
+   */
+  logitsProcessor?: (ids: number[], logits: number[], row: number) => number[];
 }
 
 /** One sequence: returns the prompt ids followed by the new ids, as HF's `generate`. */
@@ -93,7 +99,9 @@ export function generateBatch(model: CausalLM, prompts: number[][], opts: Genera
       for (let b = 0; b < B; b++) {
         let next = pad;
         if (!done[b]) {
-          next = sampleNextToken(penalty === 1 ? rows[b] : applyRepetitionPenalty(rows[b], ids[b], penalty), opts, rng);
+          let logits = penalty === 1 ? rows[b] : applyRepetitionPenalty(rows[b], ids[b], penalty);
+          if (opts.logitsProcessor) logits = opts.logitsProcessor(ids[b], logits, b);
+          next = sampleNextToken(logits, opts, rng);
           ids[b].push(next);
           opts.onToken?.(next, b);
           if (eos.has(next) || opts.stoppingCriteria?.(ids[b], b)) done[b] = true;

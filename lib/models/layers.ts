@@ -14,6 +14,20 @@ function matmulLastAxis(x: tf.Tensor, weight: tf.Tensor2D, transposeWeight: bool
   return tf.reshape(y, [...x.shape.slice(0, -1), outFeatures]);
 }
 
+/**
+ * Something added to a Linear / Conv1D layer's output, computed from the layer's input (a LoRA
+ * adapter's scaling · B A x, see finetuning/lora.ts); it returns null while it adds nothing.
+ */
+export interface LayerAdapter {
+  forward(x: tf.Tensor): tf.Tensor | null;
+}
+
+/** y + adapter(x) when an adapter is attached and active, else y. */
+function withAdapter(y: tf.Tensor, x: tf.Tensor, adapter: LayerAdapter | null): tf.Tensor {
+  const extra = adapter ? adapter.forward(x) : null;
+  return extra ? tf.add(y, extra) : y;
+}
+
 /** `nn.Embedding`: weight [numEmbeddings, dim], initialised N(0, std). */
 export class Embedding extends Module {
   readonly weight: tf.Variable;
@@ -60,6 +74,8 @@ export class LayerNorm extends Module {
 export class Linear extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
+  /** Added to the output when set (LoRA); null for the plain layer. */
+  adapter: LayerAdapter | null = null;
 
   constructor(inFeatures: number, outFeatures: number, rng: Rng, opts: { bias?: boolean; std?: number } = {}) {
     super();
@@ -75,7 +91,7 @@ export class Linear extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const y = matmulLastAxis(x, this.weight as tf.Tensor2D, true);
-      return this.bias ? tf.add(y, this.bias) : y;
+      return withAdapter(this.bias ? tf.add(y, this.bias) : y, x, this.adapter);
     });
   }
 }
@@ -87,6 +103,8 @@ export class Linear extends Module {
 export class Conv1D extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
+  /** Added to the output when set (LoRA); null for the plain layer. */
+  adapter: LayerAdapter | null = null;
 
   constructor(inFeatures: number, outFeatures: number, rng: Rng, std = 0.02) {
     super();
@@ -95,7 +113,7 @@ export class Conv1D extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.add(matmulLastAxis(x, this.weight as tf.Tensor2D, false), this.bias));
+    return tf.tidy(() => withAdapter(tf.add(matmulLastAxis(x, this.weight as tf.Tensor2D, false), this.bias), x, this.adapter));
   }
 
   protected override extraRepr(): string {

@@ -118,7 +118,8 @@ export class RMSNorm extends Module {
 function repeatKv(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
   if (nRep === 1) return x;
   const [B, kvH, T, D] = x.shape;
-  return tf.reshape(tf.tile(tf.reshape(x, [B, kvH, 1, T, D]), [1, 1, nRep, 1, 1]), [B, kvH * nRep, T, D]) as tf.Tensor4D;
+  // Rank 4, not 5: tfjs has no gradient for a rank-5 tile. Query head j*nRep + r reads key/value head j, as HF's repeat_kv.
+  return tf.reshape(tf.tile(tf.reshape(x, [B, kvH, 1, T * D]), [1, 1, nRep, 1]), [B, kvH * nRep, T, D]) as tf.Tensor4D;
 }
 
 class LlamaAttention extends Module {

@@ -27,6 +27,50 @@ export abstract class Module {
     return module;
   }
 
+  /** This module and every sub-module with their dotted paths, this one first as "" (as `named_modules()`). */
+  namedModules(prefix = ""): Array<[string, Module]> {
+    const out: Array<[string, Module]> = [[prefix.replace(/\.$/, ""), this]];
+    for (const [name, child] of this.children) out.push(...child.namedModules(`${prefix}${name}.`));
+    return out;
+  }
+
+  /**
+   * Swaps the sub-module at a dotted path (as PyTorch's `set_submodule`), e.g. quantised or LoRA
+   * layers in place of `Linear`s. The fields of the parent that held the old module (`this.q_proj`,
+   * entries of `this.layers`) are pointed at the new one too, since `forward` reads them. Returns
+   * the old module, which is not disposed.
+   */
+  replaceModule(path: string, module: Module): Module {
+    const old = this.children.get(path);
+    if (old) {
+      this.children.set(path, module);
+      const fields = this as unknown as Record<string, unknown>;
+      for (const key of Object.keys(fields)) {
+        const value = fields[key];
+        if (value === old) fields[key] = module;
+        else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) if (value[i] === old) value[i] = module;
+      }
+      return old;
+    }
+    for (const [name, child] of this.children) {
+      if (path.startsWith(`${name}.`)) return child.replaceModule(path.slice(name.length + 1), module);
+    }
+    throw new Error(`replaceModule: no sub-module '${path}' in ${this.constructor.name}`);
+  }
+
+  /** Adds (or, after `deleteModule`, puts back) a child from outside, as PyTorch's `add_module`. */
+  registerModule<M extends Module>(name: string, module: M): M {
+    return this.addModule(name, module);
+  }
+
+  /** Removes a child and returns it (PyTorch's `delattr`); its parameters are not disposed. */
+  deleteModule(name: string): Module {
+    const child = this.children.get(name);
+    if (!child) throw new Error(`no child module named '${name}'`);
+    this.children.delete(name);
+    return child;
+  }
+
   /** All parameters with their dotted paths, in registration order (as `named_parameters()`). */
   namedParameters(prefix = ""): Array<[string, tf.Variable]> {
     const out: Array<[string, tf.Variable]> = [];

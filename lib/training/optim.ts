@@ -120,10 +120,28 @@ export class AdamW {
 
 /** Global L2 norm of all gradients; scales them in place to `maxNorm` when above it. Returns the norm before clipping. */
 export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): number {
-  const names = Object.keys(grads);
-  const total = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))));
+  const total = globalGradNorm(grads);
   const norm = total.dataSync()[0];
   total.dispose();
+  scaleGrads(grads, norm, maxNorm);
+  return norm;
+}
+
+/** `clipGradNorm` reading the norm asynchronously: webgpu in Node has no synchronous reads. */
+export async function clipGradNormAsync(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<number> {
+  const total = globalGradNorm(grads);
+  const norm = (await total.data())[0];
+  total.dispose();
+  scaleGrads(grads, norm, maxNorm);
+  return norm;
+}
+
+function globalGradNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(tf.addN(Object.keys(grads).map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar);
+}
+
+function scaleGrads(grads: Record<string, tf.Tensor>, norm: number, maxNorm: number): void {
+  const names = Object.keys(grads);
   const scale = maxNorm / (norm + 1e-6);
   if (scale < 1) {
     for (const n of names) {
@@ -132,7 +150,6 @@ export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number):
       grads[n] = clipped;
     }
   }
-  return norm;
 }
 
 export type SchedulerName = "constant" | "constant_with_warmup" | "linear" | "cosine";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { AdamW, NamedParameters, clipGradNorm } from "./optim";
+import { AdamW, NamedParameters, clipGradNormAsync } from "./optim";
 
 /** Loss and gradients keyed by parameter path (tfjs keys them by its internal variable names). */
 export function lossAndGrads(params: NamedParameters, lossFn: () => tf.Scalar): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
@@ -24,7 +24,8 @@ export async function trainStep(
 ): Promise<{ loss: number; gradNorm?: number }> {
   const { loss, grads } = lossAndGrads(params, lossFn);
   const maxGradNorm = opts.maxGradNorm ?? 1.0;
-  const gradNorm = maxGradNorm > 0 ? clipGradNorm(grads, maxGradNorm) : undefined;
+  // The async read keeps this usable on webgpu in Node, which has no synchronous reads.
+  const gradNorm = maxGradNorm > 0 ? await clipGradNormAsync(grads, maxGradNorm) : undefined;
   optimizer.step(grads);
   const value = (await loss.data())[0];
   tf.dispose([loss, ...Object.values(grads)]);

@@ -15,7 +15,7 @@ import { TensorToSave, saveSafetensors, writeFileAtomic } from "../models/safete
 import { ProgressBar } from "../notebook/progress";
 import { displaysFlushed } from "../notebook/env";
 import { lineChart } from "../viz/charts";
-import { AdamW, SchedulerName, clipGradNorm, lrLambda } from "./optim";
+import { AdamW, SchedulerName, clipGradNormAsync, lrLambda } from "./optim";
 import { lossAndGrads } from "./step";
 
 export interface TrainingArguments {
@@ -60,13 +60,22 @@ export interface TrainerOptions<B> {
   args: TrainingArguments;
   /** The batch of micro-step `index` (0, 1, 2, …): a pure function of the index. */
   batch: (index: number) => B;
-  /** The loss of one batch; the trainer takes its gradients. */
-  loss: (batch: B) => tf.Scalar;
+  /**
+   * The loss of one batch; the trainer takes its gradients. It may also return numbers to log with the
+   * loss (e.g. DPO's rewards/chosen): they are averaged over the logging window, as HF's trainers do.
+   */
+  loss: (batch: B) => tf.Scalar | { loss: tf.Scalar; metrics: StepMetrics };
   /** Frees a batch after use (default: tf.dispose on whatever tensors it holds). */
   disposeBatch?: (batch: B) => void;
   /** Metrics on held-out data, e.g. {eval_loss}; called every evalSteps and at the end. */
   evaluate?: () => Promise<Record<string, number>>;
 }
+
+/**
+ * Numbers a loss reports with itself, or an object that reads them after the gradient pass (DPO's
+ * `DeferredDpoMetrics` with `deferMetrics: true`, for backends without synchronous reads).
+ */
+export type StepMetrics = Record<string, number> | { read(): Promise<object> };
 
 export interface TrainOutput {
   globalStep: number;
@@ -133,14 +142,16 @@ export class Trainer<B> {
     bar?.update(this.globalStep);
     let windowLoss = 0;
     let windowSteps = 0;
+    let windowMetrics: Record<string, number> = {};
     let lastLoss = NaN;
     model.train();
     try {
       while (this.globalStep < a.maxSteps) {
         const step = this.globalStep + 1;
         this.optimizer.lr = a.learningRate * this.schedule(step - 1);
-        const { loss, grads } = this.accumulate(params, step);
-        const gradNorm = a.maxGradNorm > 0 ? clipGradNorm(grads, a.maxGradNorm) : undefined;
+        // Values are read with await data(): webgpu in Node has no synchronous reads.
+        const { loss, grads, metrics } = await this.accumulate(params, step);
+        const gradNorm = a.maxGradNorm > 0 ? await clipGradNormAsync(grads, a.maxGradNorm) : undefined;
         if (!Number.isFinite(loss) || (gradNorm !== undefined && !Number.isFinite(gradNorm))) {
           tf.dispose(Object.values(grads));
           throw new Error(`training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm} (lower the learning rate, or check the data of this step)`);
@@ -151,10 +162,13 @@ export class Trainer<B> {
         lastLoss = loss;
         windowLoss += loss;
         windowSteps++;
+        for (const [k, v] of Object.entries(metrics)) windowMetrics[k] = (windowMetrics[k] ?? 0) + v;
         if (step % a.loggingSteps === 0 || step === a.maxSteps) {
-          this.log({ step, loss: windowLoss / windowSteps, learning_rate: this.optimizer.lr, grad_norm: gradNorm });
+          const means = Object.fromEntries(Object.entries(windowMetrics).map(([k, v]) => [k, v / windowSteps]));
+          this.log({ step, loss: windowLoss / windowSteps, learning_rate: this.optimizer.lr, grad_norm: gradNorm, ...means });
           windowLoss = 0;
           windowSteps = 0;
+          windowMetrics = {};
         }
         if (this.opts.evaluate && a.evalSteps > 0 && step % a.evalSteps === 0) await this.runEvaluation();
         if (a.outputDir && a.saveSteps > 0 && step % a.saveSteps === 0) this.saveCheckpoint();
@@ -170,17 +184,28 @@ export class Trainer<B> {
   }
 
   /** Sum of gradients over the accumulation micro-batches, each loss scaled by 1/A as HF does. */
-  private accumulate(params: Array<[string, tf.Variable]>, step: number): { loss: number; grads: Record<string, tf.Tensor> } {
+  private async accumulate(params: Array<[string, tf.Variable]>, step: number): Promise<{ loss: number; grads: Record<string, tf.Tensor>; metrics: Record<string, number> }> {
     const A = this.args.gradientAccumulationSteps;
     let total = 0;
     let sum: Record<string, tf.Tensor> = {};
+    const metrics: Record<string, number> = {};
     for (let micro = 0; micro < A; micro++) {
       const index = (step - 1) * A + micro;
       this.opts.model.seedDropout(this.args.seed * 1_000_003 + index);
       const batch = this.opts.batch(index);
-      const { loss, grads } = lossAndGrads(params, () => tf.div(this.opts.loss(batch), A) as tf.Scalar);
+      let reported: StepMetrics | undefined;
+      const { loss, grads } = lossAndGrads(params, () => {
+        const out = this.opts.loss(batch);
+        if (out instanceof tf.Tensor) return tf.div(out, A) as tf.Scalar;
+        reported = out.metrics;
+        return tf.div(out.loss, A) as tf.Scalar;
+      });
+      if (reported) {
+        const values = (typeof reported.read === "function" ? await (reported as { read(): Promise<object> }).read() : reported) as Record<string, unknown>;
+        for (const [k, v] of Object.entries(values)) if (typeof v === "number") metrics[k] = (metrics[k] ?? 0) + v / A;
+      }
       (this.opts.disposeBatch ?? ((b: B) => tf.dispose(b as unknown as tf.TensorContainer)))(batch);
-      total += loss.dataSync()[0];
+      total += (await loss.data())[0];
       loss.dispose();
       if (micro === 0) {
         sum = grads;
@@ -192,7 +217,7 @@ export class Trainer<B> {
         }
       }
     }
-    return { loss: total, grads: sum };
+    return { loss: total, grads: sum, metrics };
   }
 
   async runEvaluation(): Promise<Record<string, number>> {

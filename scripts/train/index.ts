@@ -5,11 +5,15 @@ import { flag } from "../../bench/args";
 import { trainBertMlm } from "./bert-mlm";
 import { trainBertMiniSentence } from "./bert-mini-sentence";
 import { trainGpt2Austen } from "./gpt2-austen";
+import { trainLlamaMini } from "./llama-mini";
+import { trainLlamaMiniInstruct } from "./llama-mini-instruct";
 
 const recipes: Record<string, (outDir: string, steps?: number) => Promise<Record<string, unknown>>> = {
   "gpt2-austen": trainGpt2Austen,
   "bert-mini-mlm": trainBertMlm,
   "bert-mini-sentence": trainBertMiniSentence,
+  "llama-mini": trainLlamaMini,
+  "llama-mini-instruct": trainLlamaMiniInstruct,
 };
 
 async function main(): Promise<void> {

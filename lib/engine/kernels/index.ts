@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { segmentSumKernel } from "./segment-sum";
 import { wasmIdentityKernel } from "./identity-wasm";
 import { wasmMatMulKernels } from "./matmul-wasm";
+import { webgpuAddNKernel } from "./addn-webgpu";
 
 // "backend/kernel" -> the stock config we replaced (null: there was none).
 const replaced = new Map<string, tf.KernelConfig | null>();
@@ -21,6 +22,10 @@ function stockKernel(kernelName: string, backendName: string): tf.KernelConfig |
 
 function fixesFor(backendName: string): tf.KernelConfig[] {
   if (backendName === "cpu") return [segmentSumKernel("cpu")];
+  if (backendName === "webgpu") {
+    const stockAddN = stockKernel(tf.AddN, "webgpu");
+    return stockAddN ? [webgpuAddNKernel(stockAddN)] : [];
+  }
   if (backendName !== "wasm") return [];
   // The matmul fixes wrap stock wasm kernels, which exist only once
   // @tensorflow/tfjs-backend-wasm has been loaded.
@@ -39,8 +44,8 @@ function install(config: tf.KernelConfig): void {
 }
 
 /**
- * Register the fixed kernels for `backendName` ("cpu" or "wasm"; others have
- * none). Idempotent. Returns the names of the kernels now patched.
+ * Register the fixed kernels for `backendName` ("cpu", "wasm" or "webgpu";
+ * others have none). Idempotent. Returns the names of the kernels now patched.
  */
 export function patchKernels(backendName: string): string[] {
   const fixes = fixesFor(backendName);

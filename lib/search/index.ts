@@ -1,0 +1,21 @@
+/** Chapter 8: semantic search and retrieval-augmented generation. */
+export { chunkByTokens, chunkBySentences, chunkDocuments, whitespaceTokenSpans } from "./chunking";
+export type { Chunk, ChunkSource, SentenceChunkOptions, TokenChunkOptions, TokenSpan } from "./chunking";
+export { topKIndices } from "./topk";
+export type { SearchHit } from "./topk";
+export { BM25, searchTokenizer } from "./bm25";
+export type { Bm25Idf, Bm25Options, SearchAnalyzerOptions } from "./bm25";
+export { ExactCosineIndex, cosineTopK, l2NormalizeRows } from "./dense";
+export type { ExactCosineIndexOptions, VectorIndex } from "./dense";
+export { NNDescentIndex } from "./ann";
+export type { NNDescentIndexOptions } from "./ann";
+export { reciprocalRankFusion, rerank } from "./fusion";
+export type { DocId, FusedHit, PairScorer, RankedList, Reranked, RerankOptions, RrfOptions } from "./fusion";
+export { meanReciprocalRank, ndcgAtK, neighborRecall, precisionAtK, recallAtK, reciprocalRank, retrievalMetrics } from "./metrics";
+export type { Relevance, RetrievalMetrics } from "./metrics";
+export { DEFAULT_GROUNDED_INSTRUCTION, buildGroundedPrompt, extractCitations, faithfulness } from "./rag";
+export type { FaithfulnessOptions, FaithfulnessResult, GroundedPromptOptions, Passage, SentenceSupport } from "./rag";
+export { FACTBOOK_FIELD_LOCATORS, answerKeyOf, buildFactbookRetrievalSet, questionText } from "./eval-set";
+export type { FactbookFieldLocator, FactbookRetrievalSet, FactbookRetrievalSetOptions, RetrievalQuestion } from "./eval-set";
+export { extractiveAnswer, overlapScores } from "./extractive";
+export type { ExtractiveAnswer, ExtractiveAnswerOptions } from "./extractive";
