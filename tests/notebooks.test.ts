@@ -131,6 +131,73 @@ for (const name of notebooks) {
       assert.ok(posAccuracy > 0.7, `POS accuracy ${posAccuracy} (measured 0.774)`);
       assert.ok(charts.length >= 2, `notebook 11b shows ${charts.length} charts, expected the few-shot bars and the NER loss`);
     }
+    if (name.startsWith("06-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      assert.match(printed, /<\|user\|>\nWhat is the capital of Norway\?<\/s>\n<\|assistant\|>\n/, "chapter 6 prints no chat-template prompt");
+      const distinct = /distinct answers out of 3 seeds: greedy \(do_sample=False\): (\d), temperature 0\.3: (\d), temperature 1\.0: (\d), temperature 2\.0: (\d)/.exec(printed);
+      assert.ok(distinct, "chapter 6 prints no generation-controls summary");
+      assert.equal(distinct[1], "1", "greedy decoding must give one answer whatever the seed");
+      assert.ok(Number(distinct[4]) >= 2, "temperature 2 gave the same answer for three seeds");
+      assert.match(printed, /You are an expert in geography[^\n]*\nSummarize the text below\.\n[^\n]+\nWrite one sentence\.\n[^\n]+\nThe tone should be friendly\.\nText to summarize: /, "buildPrompt's components are not printed in order");
+      assert.match(printed, /<\|assistant\|>\nweak<\/s>\n<\|user\|>\nhappy<\/s>\n<\|assistant\|>\n/, "the few-shot prompt is not printed");
+      assert.match(printed, /step 3 prompt: "Define [^"]*"/, "chain prompting prints no third step");
+      // Self-consistency: 8 questions, 7 samples each (measured: greedy 1/8, majority 1/8, agreement 0.32).
+      assert.match(printed, /majority: (.+?) \((\d) of 7 votes, agreement ([\d.]+)\); Factbook: South America/, "chapter 6 prints no self-consistency vote for Chile");
+      const sc = /correct: greedy (\d)\/8, self-consistency (\d)\/8; mean agreement ([\d.]+)/.exec(printed);
+      assert.ok(sc && Number(sc[3]) > 0 && Number(sc[3]) <= 1, "chapter 6 prints no self-consistency summary");
+      assert.match(printed, /level 1:\n[\s\S]*level 2:\n/, "tree-of-thought prints no levels");
+      assert.equal((printed.match(/^  kept /gm) ?? []).length, 4, "tree-of-thought keeps 2 states per level");
+      assert.match(printed, /best path \(9 states evaluated\)/, "tree-of-thought evaluates 3 + 6 states");
+      const constrained = /constrained: (\d+)\/(\d+) valid for the schema/.exec(printed);
+      assert.ok(constrained && constrained[1] === constrained[2] && constrained[2] === "6", "constrained JSON must be valid 6/6");
+      const validity = /validity: unconstrained (\d+)\/12, constrained (\d+)\/12/.exec(printed);
+      assert.ok(validity && validity[2] === "12", `constrained sampling must be valid 12/12 (${validity?.[0]})`);
+      assert.match(printed, /retry loop: (accepted|gave up) after [1-4] attempts/, "generateWithRetry reports no attempts");
+      assert.ok(charts.length >= 2, `chapter 6 shows ${charts.length} charts, expected the temperature and validity charts`);
+    }
+    if (name.startsWith("07-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      assert.match(printed, /inputs: \[ 'summary' \] outputs: \[ 'title', 'character', 'story' \]/, "the SequentialChain's keys are not printed");
+      assert.match(printed, /\[call 3\] "<\|user\|>\\nCreate a story about a girl that lost her mother with the title .+ The main character is: /, "the story prompt does not carry the earlier outputs");
+      const turn4 = [...printed.matchAll(/--- the prompt of turn 4 \("What is my name\?"\), (\d+) tokens:\n([\s\S]*?)What is my name\?<\/s>/g)];
+      assert.equal(turn4.length, 3, "chapter 7 prints the turn-4 prompt of three memories");
+      assert.match(turn4[0][2], /Human: Hi! My name is Maarten and I am 33 years old/, "the buffer memory lost the first turn");
+      assert.doesNotMatch(turn4[1][2], /Maarten/, "the window memory (k=2) still holds the first turn");
+      assert.equal((turn4[1][2].match(/Human: /g) ?? []).length, 2, "the window memory (k=2) holds two exchanges");
+      assert.ok(Number(turn4[1][1]) < Number(turn4[0][1]), "the window prompt is not shorter than the buffer prompt");
+      assert.match(printed, /Search\('Peru population'\) ->\n\[1\] Peru — People and Society: Population: 30,444,999/, "the BM25 Factbook search does not find Peru's population");
+      assert.match(printed, /\[llama-mini-instruct\] stopped by: (final_answer|max_iterations) after \d model calls/, "the small model's agent run is not reported");
+      assert.match(printed, /Observation: 30444\.999\n/, "the scripted agent's calculator observation is missing");
+      assert.match(printed, /\[SCRIPTED MODEL\] final answer: .*30,444\.999.* \| stopped by: final_answer after 3 model calls/, "the scripted ReAct run did not finish");
+      assert.match(printed, /the search observation contains 30,444,999: true; calculator: 30444\.999/, "the scripted run's observations are not the tools' output");
+      assert.match(printed, /Observation: 70857 days from 1821-07-28 to 2015-07-28/, "the date tool's observation is missing");
+      assert.match(printed, /\[SCRIPTED MODEL\] tools used: Search \(tool\), Date \(tool\)/, "the second scripted run did not use the search and date tools");
+      assert.ok(charts.length >= 1, "chapter 7 shows no memory-length chart");
+    }
+    if (name.startsWith("08-")) {
+      const printed = outputs.map((o) => join(o.text)).join("\n");
+      const nq = /^(\d+) questions with known relevant chunks/m.exec(printed);
+      assert.ok(nq && Number(nq[1]) >= 200, `notebook 08 evaluates ${nq?.[1]} questions (measured 218)`);
+      const metric = (system: string) => {
+        const line = printed.split("\n").find((l) => l.startsWith(`${system}: recall@1 `));
+        const m = line && /recall@1 ([\d.]+) recall@10 ([\d.]+) MRR@10 ([\d.]+)$/.exec(line);
+        assert.ok(m, `notebook 08 prints no metrics line for ${system}`);
+        return { r1: Number(m[1]), r10: Number(m[2]), mrr: Number(m[3]) };
+      };
+      const bm25 = metric("BM25"), dense = metric("dense"), hybrid = metric("hybrid (RRF)"), reranked = metric("BM25 + rerank");
+      // Measured: BM25 0.339 / 0.679 / 0.445, dense 0.018 / 0.060 / 0.030, hybrid 0.138 / 0.541 / 0.235, rerank 0.064 / 0.679 / 0.196.
+      assert.ok(bm25.r10 > 0.55 && bm25.mrr > 0.35, `BM25 recall@10 ${bm25.r10}, MRR ${bm25.mrr} (measured 0.679, 0.445)`);
+      assert.ok(dense.r10 < bm25.r10 && hybrid.r10 < bm25.r10, `the notebook says BM25 wins offline: BM25 ${bm25.r10}, dense ${dense.r10}, hybrid ${hybrid.r10}`);
+      assert.ok(hybrid.r10 > dense.r10, `hybrid recall@10 ${hybrid.r10} should beat dense alone ${dense.r10}`);
+      assert.equal(reranked.r10, bm25.r10, "reranking BM25's top 10 cannot change recall@10");
+      const ann = /ANN recall@10 vs exact: questions ([\d.]+), with searchK 40 ([\d.]+), chunks ([\d.]+)/.exec(printed);
+      assert.ok(ann && Number(ann[1]) > 0.9 && Number(ann[2]) >= Number(ann[1]) && Number(ann[3]) > 0.9, `ANN recall ${ann?.slice(1)} (measured 0.987, 1.000, 1.000)`);
+      const ex = /extractive over (\d+) questions: contains the answer ([\d.]+), faithfulness ([\d.]+) \(retrieval: answer chunk in the top 2 for ([\d.]+)\)/.exec(printed);
+      assert.ok(ex && Number(ex[2]) > 0.3 && Number(ex[3]) > 0.99, `extractive baseline ${ex?.slice(1)} (measured 0.408 correct, faithfulness 1.000)`);
+      assert.match(printed, /generator: llama-mini-instruct/, "notebook 08 did not generate with llama-mini-instruct");
+      assert.match(printed, /generated over 8 questions: closed book contains the answer [\d.]+, with sources [\d.]+; \d+ empty answers; faithfulness of the others ([\d.]+|n\/a)/, "notebook 08 prints no RAG summary");
+      assert.ok(charts.some((c) => JSON.stringify(c.data?.["application/vnd.vegalite.v5+json"]).includes("Retrieval on")), "notebook 08 shows no retrieval chart");
+    }
     if (name.startsWith("09-")) {
       const printed = outputs.map((o) => join(o.text)).join("\n");
       const grids = outputs.filter((o) => o.output_type === "display_data" && join(o.data?.["text/html"] as string | string[] | undefined).includes("data:image/png;base64,"));
