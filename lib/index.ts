@@ -39,6 +39,7 @@ export * from "./generation/sampling";
 export * from "./generation/generate";
 export * from "./pipelines/text-generation";
 export * from "./export/onnx";
+export * from "./export/gguf";
 export { OnnxGraph } from "./export/onnx-graph";
 export type { OnnxAttribute, OnnxDim, OnnxElementType, OnnxModelOptions } from "./export/onnx-graph";
 
@@ -101,6 +102,7 @@ export * from "./chains/chains";
 export * from "./chains/memory";
 export * from "./chains/agent";
 export * from "./chains/tools";
+export * from "./chains/llama-cpp";
 
 // Chapter 8: semantic search and retrieval-augmented generation
 export * from "./search";

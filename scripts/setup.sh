@@ -38,4 +38,6 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 # Mesa's lavapipe under .cache/lavapipe, so the WebGPU tests run on a CPU machine; never fails setup.
 bash scripts/setup-lavapipe.sh || true
+# node-llama-cpp (optional, chapter 7's GGUF models) under .cache/node-llama-cpp; never fails setup.
+bash scripts/setup-node-llama-cpp.sh || true
 log "ready: node $(node --version), $(notebook_python) with nbclient"

@@ -173,6 +173,9 @@ for (const name of notebooks) {
       assert.match(printed, /Observation: 70857 days from 1821-07-28 to 2015-07-28/, "the date tool's observation is missing");
       assert.match(printed, /\[SCRIPTED MODEL\] tools used: Search \(tool\), Date \(tool\)/, "the second scripted run did not use the search and date tools");
       assert.ok(charts.length >= 1, "chapter 7 shows no memory-length chart");
+      assert.match(printed, /llama-mini-instruct-q8_0\.gguf: [\d.]+ MiB, 39 tensors/, "chapter 7 writes no GGUF file");
+      // node-llama-cpp is optional (scripts/setup-node-llama-cpp.sh): where installed, the GGUF must generate text.
+      assert.match(printed, /llama\.cpp \(Q8_0\): ".+" in \d+ ms|node-llama-cpp is not installed/, "chapter 7 neither runs the GGUF nor says why not");
     }
     if (name.startsWith("08-")) {
       const printed = outputs.map((o) => join(o.text)).join("\n");

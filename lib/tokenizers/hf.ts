@@ -294,6 +294,11 @@ export class HfTokenizer implements TextTokenizerLike {
     return files;
   }
 
+  /** The tokenizer.json content as loaded (do not mutate): exporters such as GGUF read vocab and merges from it. */
+  get tokenizerJsonContent(): Readonly<Record<string, unknown>> {
+    return this.tokenizerJson;
+  }
+
   get vocabSize(): number {
     return this.summary.vocabSize;
   }

@@ -26,8 +26,10 @@ code(r"""import {
   AutoTokenizer, BM25, ConversationBufferMemory, ConversationBufferWindowMemory, ConversationSummaryMemory, LLM, LLMChain, LLMInput,
   LlamaForCausalLM, PromptTemplate, REACT_PROMPT, ReActAgent, SequentialChain, calculatorTool, dataDir, dateTool,
   fakeListLLM, hubPipeline, initEngine, lineChart, llmFromCausalLM, llmFromTransformersPipeline, loadFactbook, loadFactbookFacts,
-  modeBanner, renderToolDescriptions, searchTool, settings, show,
+  modeBanner, renderToolDescriptions, searchTool, settings, show, saveGguf, llmFromGguf, hasNodeLlamaCpp, NODE_LLAMA_CPP_INSTALL,
+  hfHubDownload,
 } from "hands-on-llm";
+import * as os from "os";
 import * as path from "path";
 
 console.log(modeBanner());
@@ -56,6 +58,36 @@ const tracedLLM: LLM = (input, options) => {
   return llm(input, options);
 };
 console.log(JSON.stringify(await llm("Hi! My name is Maarten. What is 1 + 1?")));"""),
+md("""### The GGUF file itself, through llama.cpp
+
+The book's model is a GGUF file run by llama.cpp. The same path works offline with the local model: `saveGguf` writes
+`llama-mini-instruct` as llama.cpp's converter does (its tensor names, the q/k permutation for llama.cpp's RoPE layout,
+the tokenizer and chat template as metadata), here quantised to Q8_0 (8-bit blocks of 32 with a scale), and
+`llmFromGguf` runs it through **node-llama-cpp** (llama.cpp's prebuilt CPU build; `bash scripts/setup-node-llama-cpp.sh`
+installs it into `.cache/`, the setup does so on Linux x64). Online, the book's own file
+`microsoft/Phi-3-mini-4k-instruct-gguf` / `Phi-3-mini-4k-instruct-fp16.gguf` (7.6 GB) is downloaded and run the same way."""),
+code(r"""const ggufFile = settings.online
+  ? await hfHubDownload("microsoft/Phi-3-mini-4k-instruct-gguf", "Phi-3-mini-4k-instruct-fp16.gguf")
+  : path.join(os.tmpdir(), "llama-mini-instruct-q8_0.gguf");
+if (!settings.online) {
+  const gguf = saveGguf(model, tokenizer, ggufFile, { dtype: "q8_0" });
+  console.log(`${path.basename(ggufFile)}: ${(gguf.bytes / 2 ** 20).toFixed(2)} MiB, ${gguf.tensors.length} tensors (float32 safetensors: ${(4 * model.numParameters() / 2 ** 20).toFixed(2)} MiB)`);
+}
+if (await hasNodeLlamaCpp()) {
+  const ggufLLM = await llmFromGguf(ggufFile, { threads: 2 });
+  const question = settings.online ? "<|user|>\nWhat is the capital of Norway?<|end|>\n<|assistant|>" : "<|user|>\nWhat is the capital of Norway?</s>\n<|assistant|>\n";
+  const t0 = Date.now();
+  const viaLlamaCpp = await ggufLLM(question, { maxNewTokens: 32, stop: ["</s>"] });
+  console.log(`llama.cpp (${settings.online ? "fp16" : "Q8_0"}): ${JSON.stringify(viaLlamaCpp)} in ${Date.now() - t0} ms`);
+  if (!settings.online) {
+    const t1 = Date.now();
+    const viaTfjs = await llm(question, { maxNewTokens: 32 });
+    console.log(`tfjs (float32):   ${JSON.stringify(viaTfjs)} in ${Date.now() - t1} ms; same text: ${viaLlamaCpp.trim() === viaTfjs.trim()}`);
+  }
+  await ggufLLM.dispose();
+} else {
+  console.log(`node-llama-cpp is not installed, so the GGUF file is not run here: ${NODE_LLAMA_CPP_INSTALL}`);
+}"""),
 md("""As in the book, the raw question gets no proper answer: the model was trained on its chat template and this text is
 not in it.
 
