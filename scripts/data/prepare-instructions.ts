@@ -25,7 +25,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import * as crypto from "crypto";
 import { execFileSync } from "child_process";
 import { loadFactbookFacts } from "../../lib/data/datasets";
 import { WordNet, wordnetDbDir } from "../../lib/data/nli";
@@ -43,6 +42,9 @@ import {
 } from "../../lib/data/instructions";
 import { Rng } from "../../lib/util/random";
 import { optionReader } from "./cli";
+import { packageVersion, tally as tallyRows, writeJsonl, type ManifestFile } from "./files";
+
+const tally = <T>(rows: readonly T[], key: (r: T) => string): Record<string, number> => tallyRows(rows, key, { sorted: true });
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -51,33 +53,6 @@ export const TEST_SIZE = 0.1;
 export const WORDNET_WORDS = 900;
 const PYDOC_PACKAGE = "python3.11-doc";
 const FAQ_SUBDIR = path.join("usr", "share", "doc", "python3.11", "html", "_sources", "faq");
-
-interface ManifestFile {
-  file: string;
-  rows: number;
-  bytes: number;
-  sha256: string;
-}
-
-function writeJsonl(dir: string, file: string, rows: readonly object[]): ManifestFile {
-  const raw = Buffer.from(rows.map((r) => JSON.stringify(r)).join("\n") + "\n", "utf8");
-  // mtime 0 in the gzip header is what zlib writes: same rows -> same bytes.
-  const data = zlib.gzipSync(raw, { level: 9 });
-  fs.writeFileSync(path.join(dir, file), data);
-  return { file, rows: rows.length, bytes: data.length, sha256: crypto.createHash("sha256").update(raw).digest("hex") };
-}
-
-function tally<T>(rows: readonly T[], key: (r: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of rows) out[key(r)] = (out[key(r)] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function packageVersion(name: string): string {
-  const pj = path.join(ROOT, "node_modules", name, "package.json");
-  if (!fs.existsSync(pj)) throw new Error(`${pj}: package ${name} is not installed (a dev dependency: run 'npm install')`);
-  return (JSON.parse(fs.readFileSync(pj, "utf8")) as { version: string }).version;
-}
 
 /** The FAQ folder and the Debian package version, downloading and unpacking the .deb when no folder is given. */
 function pythonFaq(given: string | undefined): { dir: string; version: string } {

@@ -20,11 +20,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as zlib from "zlib";
-import * as crypto from "crypto";
 import { loadFactbookFacts } from "../../lib/data/datasets";
 import { makeFactbookNli, splitNliByCountry, WordNet, wordnetDbDir, NLI_LABELS, type FactbookNliExample } from "../../lib/data/nli";
 import { optionReader } from "./cli";
+import { packageVersion, tally as tallyRows, writeJsonl, type ManifestFile } from "./files";
+
+const tally = <T>(rows: readonly T[], key: (r: T) => string): Record<string, number> => tallyRows(rows, key, { sorted: true });
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -32,32 +33,6 @@ export const SEED = 42;
 export const PER_FACT = 1;
 export const VALIDATION_SIZE = 0.07;
 export const TEST_SIZE = 0.07;
-
-interface ManifestFile {
-  file: string;
-  rows: number;
-  bytes: number;
-  sha256: string;
-}
-
-function writeJsonl(dir: string, file: string, rows: readonly object[]): ManifestFile {
-  const raw = Buffer.from(rows.map((r) => JSON.stringify(r)).join("\n") + "\n", "utf8");
-  const data = zlib.gzipSync(raw, { level: 9 });
-  fs.writeFileSync(path.join(dir, file), data);
-  return { file, rows: rows.length, bytes: data.length, sha256: crypto.createHash("sha256").update(raw).digest("hex") };
-}
-
-function tally<T>(rows: readonly T[], key: (r: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of rows) out[key(r)] = (out[key(r)] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function packageVersion(name: string): string {
-  const pj = path.join(ROOT, "node_modules", name, "package.json");
-  if (!fs.existsSync(pj)) throw new Error(`${pj}: package ${name} is not installed (a dev dependency: run 'npm install')`);
-  return (JSON.parse(fs.readFileSync(pj, "utf8")) as { version: string }).version;
-}
 
 function readme(counts: Record<string, Record<string, number>>, examples: FactbookNliExample[], wordnetVersion: string): string {
   const num = (n: number) => n.toLocaleString("en-US");
