@@ -14,7 +14,10 @@ import { LoraConfig, PeftModel, getPeftModel, type ForwardModule, type LoraConfi
 import {
   collateSft, perplexity, sftLoss, tokenizeForSft, type SftExample, type SftFeatures, type SftTokenizer, type TrainableCausalLM,
 } from "./sft";
-import { collateDpo, computeDpoBatch, tokenizeDpoPair, type DpoFeatures, type DpoLossType, type DpoMetrics, type DpoPair, type DpoReference } from "./dpo";
+import {
+  collateDpo, computeDpoBatch, tokenizeDpoPair, type DpoBatchOutput, type DpoFeatures, type DpoLossOptions, type DpoLossType, type DpoMetrics, type DpoPair,
+  type DpoReference,
+} from "./dpo";
 
 /** What both trainers need of a model: a Module whose forward gives logits (GPT-2, Llama, a PeftModel). */
 export type CausalLMModule = Module & TrainableCausalLM & ForwardModule;
@@ -149,6 +152,7 @@ export class DPOTrainer {
   private readonly padTokenId: number;
   private readonly args: DPOConfig;
   private readonly tokenizer: TrlTokenizer;
+  private readonly lossOptions: DpoLossOptions & { deferMetrics?: false };
 
   constructor(opts: {
     model: CausalLMModule;
@@ -171,6 +175,7 @@ export class DPOTrainer {
     };
     this.args = args;
     this.tokenizer = tokenizer;
+    this.lossOptions = { beta: args.beta ?? 0.1, lossType: args.lossType, labelSmoothing: args.labelSmoothing };
     this.trainFeatures = opts.trainDataset.map((pair) => this.tokenize(pair));
     this.padTokenId = padId(tokenizer, "DPOTrainer");
     this.model = wrapModel(opts.model, opts.peftConfig);
@@ -182,13 +187,12 @@ export class DPOTrainer {
     const batchSize = args.perDeviceTrainBatchSize ?? 8;
     const maxSteps = trainingSteps(args, Math.floor(this.trainFeatures.length / (args.gradientAccumulationSteps ?? 1)), batchSize, "DPOTrainer");
     const indices = epochBatchIndices(this.trainFeatures.length, batchSize, args.seed ?? 42);
-    const lossOptions = { beta: args.beta ?? 0.1, lossType: args.lossType, labelSmoothing: args.labelSmoothing };
     this.trainer = new Trainer({
       model: this.model,
       args: loopArguments(args, maxSteps),
       batch: (i) => collateDpo(indices(i).map((k) => this.trainFeatures[k]), { padTokenId: this.padTokenId }),
       loss: (batch) => {
-        const out = computeDpoBatch(this.model, this.reference, batch, lossOptions);
+        const out = computeDpoBatch(this.model, this.reference, batch, this.lossOptions);
         return { loss: out.loss, metrics: out.metrics as unknown as Record<string, number> };
       },
       disposeBatch: () => {},
@@ -207,21 +211,10 @@ export class DPOTrainer {
   /** The DPO metrics averaged over held-out pairs (eval mode: no dropout), e.g. rewards/accuracies. */
   evaluate(pairs: DpoPair[]): DpoMetrics {
     if (pairs.length === 0) throw new Error("DPOTrainer.evaluate: no pairs");
-    const wasTraining = this.model.training;
-    this.model.eval();
     const sums: Record<string, number> = {};
-    const batchSize = this.args.perDeviceEvalBatchSize ?? 8;
-    const lossOptions = { beta: this.args.beta ?? 0.1, lossType: this.args.lossType, labelSmoothing: this.args.labelSmoothing };
-    try {
-      for (let i = 0; i < pairs.length; i += batchSize) {
-        const chunk = pairs.slice(i, i + batchSize);
-        const out = computeDpoBatch(this.model, this.reference, collateDpo(chunk.map((p) => this.tokenize(p)), { padTokenId: this.padTokenId }), lossOptions);
-        out.loss.dispose();
-        for (const [k, v] of Object.entries(out.metrics)) sums[k] = (sums[k] ?? 0) + v * chunk.length;
-      }
-    } finally {
-      this.model.train(wasTraining);
-    }
+    this.forEachEvalBatch(pairs, (out, n) => {
+      for (const [k, v] of Object.entries(out.metrics)) sums[k] = (sums[k] ?? 0) + v * n;
+    });
     return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / pairs.length])) as unknown as DpoMetrics;
   }
 
@@ -230,27 +223,33 @@ export class DPOTrainer {
    * accuracies by subgroup; `evaluate` gives their averages.
    */
   pairRewards(pairs: DpoPair[]): { chosen: number[]; rejected: number[] } {
-    const wasTraining = this.model.training;
-    this.model.eval();
-    const beta = this.args.beta ?? 0.1;
+    const beta = this.lossOptions.beta!;
     const chosen: number[] = [];
     const rejected: number[] = [];
+    this.forEachEvalBatch(pairs, (out, n) => {
+      for (let k = 0; k < n; k++) {
+        chosen.push(beta * (out.policyLogps[k] - out.referenceLogps[k]));
+        rejected.push(beta * (out.policyLogps[n + k] - out.referenceLogps[n + k]));
+      }
+    });
+    return { chosen, rejected };
+  }
+
+  /** Runs the pairs in eval-size batches in eval mode (restored after), giving each batch's output and pair count. */
+  private forEachEvalBatch(pairs: DpoPair[], visit: (out: DpoBatchOutput, pairs: number) => void): void {
+    const wasTraining = this.model.training;
+    this.model.eval();
     const batchSize = this.args.perDeviceEvalBatchSize ?? 8;
     try {
       for (let i = 0; i < pairs.length; i += batchSize) {
         const chunk = pairs.slice(i, i + batchSize);
-        const out = computeDpoBatch(this.model, this.reference, collateDpo(chunk.map((p) => this.tokenize(p)), { padTokenId: this.padTokenId }), { beta });
+        const out = computeDpoBatch(this.model, this.reference, collateDpo(chunk.map((p) => this.tokenize(p)), { padTokenId: this.padTokenId }), this.lossOptions);
         out.loss.dispose();
-        const n = chunk.length;
-        for (let k = 0; k < n; k++) {
-          chosen.push(beta * (out.policyLogps[k] - out.referenceLogps[k]));
-          rejected.push(beta * (out.policyLogps[n + k] - out.referenceLogps[n + k]));
-        }
+        visit(out, chunk.length);
       }
     } finally {
       this.model.train(wasTraining);
     }
-    return { chosen, rejected };
   }
 
   dispose(): void {
